@@ -1,0 +1,411 @@
+"""The hart: an RV32IMA + Zicsr + Zifencei interpreter compiled by numba.
+
+``run()`` runs one VM for at most ``budget`` instructions and returns a RUN_* code (state.py).
+It never raises and never touches a byte of host memory the VM's G-stage map does not give it.
+
+Design (measured in shared/notes/hart-performance.md):
+  * an *inner loop* that makes no calls: it fetches from a cached code page, decodes in two
+    levels (opcode, then funct3/funct7), and does aligned loads and stores that hit the TLB;
+  * every slow case (code page change, TLB miss, misaligned or device access, atomics, any
+    SYSTEM instruction, an exception) leaves the inner loop with a reason *before* the
+    instruction has any effect; the *outer loop* handles it in compiled code and re-enters;
+  * one down-counter per instruction folds the budget, the timer deadline and the stop-flag poll.
+Instructions are decoded from memory every time (no predecode cache), so self-modifying code
+runs the new bytes with or without fence.i.
+"""
+import numpy as np
+from numba import njit
+
+from .access import M_EXCEPTION, M_EXIT, M_OK, exec_mem
+from .csr import SYS_EXCEPTION, SYS_IDLE, SYS_OK, SYS_SBI, exec_system
+from .mmu import NO_PAGE, T_GSTAGE, T_OK, T_PAGE_FAULT, translate
+from .state import (ACCESS_EXEC, CNT_EXC_DELEGATED, CNT_IRQ, CNT_SBI, CYCLE, EXIT_ACCESS,
+                    EXIT_CAUSE, EXIT_INSN, EXIT_PC, EXIT_TVAL, EXIT_VADDR, IDLE, INSTRET, PC,
+                    RAM_BASE, RAM_SIZE, RES_ADDR, RUN_BUDGET, RUN_CRASH, RUN_GSTAGE, RUN_IDLE,
+                    RUN_SBI, RUN_STOP, RUN_TRAP, STATE_SIZE, TIME_DIV, TLB_SIZE, TRAP_VIA_MONITOR)
+from .trap import (CAUSE_BREAKPOINT, CAUSE_FETCH_ACCESS, CAUSE_FETCH_MISALIGNED,
+                   CAUSE_FETCH_PAGE, CAUSE_ILLEGAL, INTERRUPT, pending_irq, trap_enter,
+                   timer_update)
+
+M32 = 0xFFFFFFFF
+SIGN = 0x80000000
+CHECK_EVERY = 4096      # the stop flag is polled at least this often (instructions)
+
+# why the inner loop stopped
+R_NONE = 0      # the down-counter ran out
+R_FETCH = 1     # pc left the cached code page
+R_MEM = 2       # load/store the fast path cannot do, or an atomic
+R_SYSTEM = 3    # SYSTEM opcode: ecall, ebreak, CSR, sret, wfi, sfence.vma
+R_EXC = 4       # exception raised by the inner loop (cause, tval)
+
+
+@njit(cache=True, nogil=True)
+def _run(st, ram, gmap, tlb, budget, stop):
+    ram16 = ram.view(np.uint16)
+    ram32 = ram.view(np.uint32)
+    hs = np.empty(4, np.int64)          # host indices of a slow access's bytes
+    st[RES_ADDR] = -1                   # a switch to another VM breaks the reservation
+    st[IDLE] = 0
+    pc = st[PC]
+    left = budget
+    fbase = NO_PAGE                     # guest-virtual base of the cached code page
+    fadd = 0                            # its host addend: host index = pc + fadd
+    code = RUN_BUDGET
+    ins = 0
+    while True:
+        # ---------------- outer loop: stop flag, budget, timer, interrupts ----------------
+        if stop[0] != 0:
+            code = RUN_STOP
+            break
+        if left <= 0:
+            code = RUN_BUDGET
+            break
+        wait = timer_update(st)
+        irq = pending_irq(st)
+        if irq >= 0:
+            npc = trap_enter(st, tlb, INTERRUPT | irq, 0, pc)
+            if npc < 0:
+                code = RUN_CRASH
+                break
+            st[CNT_IRQ] += 1
+            pc = npc
+            fbase = NO_PAGE
+            continue
+        n = min(left, CHECK_EVERY)
+        if 0 < wait < n:
+            n = wait
+        count = n
+        reason = R_NONE
+        cause = CAUSE_ILLEGAL               # the inner loop's exceptions: illegal unless set
+        tval = -1                           # -1: the instruction word
+        # ---------------- inner loop: one instruction per iteration, no calls ----------------
+        while count > 0:
+            if ((pc - fbase) >> 12) != 0:
+                reason = R_FETCH
+                break
+            ins = np.int64(ram32[np.uint64((pc + fadd) >> 2)])
+            st[0] = 0
+            op = ins & 0x7F
+            rd = (ins >> 7) & 31
+            f3 = (ins >> 12) & 7
+            rs1 = (ins >> 15) & 31
+            npc = pc + 4
+            if op == 0x13:                          # OP-IMM  0010011
+                a = st[rs1]
+                imm = ((ins ^ SIGN) - SIGN) >> 20
+                if f3 == 0:                         # addi
+                    st[rd] = (a + imm) & M32
+                elif f3 == 4:                       # xori
+                    st[rd] = (a ^ imm) & M32
+                elif f3 == 6:                       # ori
+                    st[rd] = (a | imm) & M32
+                elif f3 == 7:                       # andi
+                    st[rd] = a & imm
+                elif f3 == 2:                       # slti
+                    st[rd] = 1 if (a ^ SIGN) < ((imm & M32) ^ SIGN) else 0
+                elif f3 == 3:                       # sltiu (imm sign-extended, then unsigned)
+                    st[rd] = 1 if a < (imm & M32) else 0
+                elif f3 == 1:                       # slli (funct7 0000000)
+                    if (ins >> 25) != 0:
+                        reason = R_EXC
+                        break
+                    st[rd] = (a << ((ins >> 20) & 31)) & M32
+                else:                               # 101: srli / srai
+                    f7 = ins >> 25
+                    if f7 == 0:
+                        st[rd] = a >> ((ins >> 20) & 31)
+                    elif f7 == 0x20:
+                        st[rd] = (((a ^ SIGN) - SIGN) >> ((ins >> 20) & 31)) & M32
+                    else:
+                        reason = R_EXC
+                        break
+            elif op == 0x33:                        # OP  0110011
+                a = st[rs1]
+                b = st[(ins >> 20) & 31]
+                f7 = ins >> 25
+                if f7 == 0:
+                    if f3 == 0:                     # add
+                        st[rd] = (a + b) & M32
+                    elif f3 == 1:                   # sll
+                        st[rd] = (a << (b & 31)) & M32
+                    elif f3 == 2:                   # slt
+                        st[rd] = 1 if (a ^ SIGN) < (b ^ SIGN) else 0
+                    elif f3 == 3:                   # sltu
+                        st[rd] = 1 if a < b else 0
+                    elif f3 == 4:                   # xor
+                        st[rd] = a ^ b
+                    elif f3 == 5:                   # srl
+                        st[rd] = a >> (b & 31)
+                    elif f3 == 6:                   # or
+                        st[rd] = a | b
+                    else:                           # and
+                        st[rd] = a & b
+                elif f7 == 0x20:
+                    if f3 == 0:                     # sub
+                        st[rd] = (a - b) & M32
+                    elif f3 == 5:                   # sra
+                        st[rd] = (((a ^ SIGN) - SIGN) >> (b & 31)) & M32
+                    else:
+                        reason = R_EXC
+                        break
+                elif f7 == 1:                       # M extension
+                    sa = (a ^ SIGN) - SIGN
+                    sb = (b ^ SIGN) - SIGN
+                    if f3 == 0:                     # mul
+                        st[rd] = (sa * sb) & M32
+                    elif f3 == 1:                   # mulh
+                        st[rd] = ((sa * sb) >> 32) & M32
+                    elif f3 == 2:                   # mulhsu
+                        st[rd] = ((sa * b) >> 32) & M32
+                    elif f3 == 3:                   # mulhu (64-bit unsigned product)
+                        st[rd] = np.int64((np.uint64(a) * np.uint64(b)) >> np.uint64(32))
+                    elif f3 == 4:                   # div (round toward zero)
+                        if b == 0:
+                            st[rd] = M32
+                        elif sa == -SIGN and sb == -1:
+                            st[rd] = SIGN           # overflow: the dividend
+                        else:
+                            q = abs(sa) // abs(sb)
+                            st[rd] = (-q if (sa < 0) != (sb < 0) else q) & M32
+                    elif f3 == 5:                   # divu
+                        st[rd] = M32 if b == 0 else a // b
+                    elif f3 == 6:                   # rem (sign of the dividend)
+                        if b == 0:
+                            st[rd] = a
+                        elif sa == -SIGN and sb == -1:
+                            st[rd] = 0
+                        else:
+                            r = abs(sa) % abs(sb)
+                            st[rd] = (-r if sa < 0 else r) & M32
+                    else:                           # remu
+                        st[rd] = a if b == 0 else a % b
+                else:
+                    reason = R_EXC
+                    break
+            elif op == 0x03:                        # LOAD  0000011
+                va = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & M32
+                e = ((va >> 12) & 63) << 2
+                if tlb[e] != (va >> 12):
+                    reason = R_MEM
+                    break
+                h = np.uint64(va + tlb[e + 3])
+                if f3 == 2:                         # lw
+                    if va & 3:
+                        reason = R_MEM
+                        break
+                    st[rd] = np.int64(ram32[h >> np.uint64(2)])
+                elif f3 == 4:                       # lbu
+                    st[rd] = np.int64(ram[h])
+                elif f3 == 0:                       # lb
+                    st[rd] = ((np.int64(ram[h]) ^ 0x80) - 0x80) & M32
+                elif f3 == 5:                       # lhu
+                    if va & 1:
+                        reason = R_MEM
+                        break
+                    st[rd] = np.int64(ram16[h >> np.uint64(1)])
+                elif f3 == 1:                       # lh
+                    if va & 1:
+                        reason = R_MEM
+                        break
+                    st[rd] = ((np.int64(ram16[h >> np.uint64(1)]) ^ 0x8000) - 0x8000) & M32
+                else:
+                    reason = R_EXC
+                    break
+            elif op == 0x23:                        # STORE  0100011
+                imm = ((((ins ^ SIGN) - SIGN) >> 20) & ~31) | rd
+                va = (st[rs1] + imm) & M32
+                e = ((va >> 12) & 63) << 2
+                if tlb[e + 1] != (va >> 12):
+                    reason = R_MEM
+                    break
+                h = np.uint64(va + tlb[e + 3])
+                v = st[(ins >> 20) & 31]
+                if f3 == 2:                         # sw
+                    if va & 3:
+                        reason = R_MEM
+                        break
+                    ram32[h >> np.uint64(2)] = v
+                elif f3 == 0:                       # sb
+                    ram[h] = v & 0xFF
+                elif f3 == 1:                       # sh
+                    if va & 1:
+                        reason = R_MEM
+                        break
+                    ram16[h >> np.uint64(1)] = v & 0xFFFF
+                else:
+                    reason = R_EXC
+                    break
+            elif op == 0x63:                        # BRANCH  1100011
+                a = st[rs1]
+                b = st[(ins >> 20) & 31]
+                if f3 == 0:                         # beq
+                    taken = a == b
+                elif f3 == 1:                       # bne
+                    taken = a != b
+                elif f3 == 4:                       # blt (signed: flip the sign bits)
+                    taken = (a ^ SIGN) < (b ^ SIGN)
+                elif f3 == 5:                       # bge
+                    taken = (a ^ SIGN) >= (b ^ SIGN)
+                elif f3 == 6:                       # bltu
+                    taken = a < b
+                elif f3 == 7:                       # bgeu
+                    taken = a >= b
+                else:
+                    reason = R_EXC
+                    break
+                if taken:
+                    imm = ((((ins ^ SIGN) - SIGN) >> 19) & ~0xFFF) | ((ins << 4) & 0x800) \
+                        | ((ins >> 20) & 0x7E0) | ((ins >> 7) & 0x1E)
+                    npc = (pc + imm) & M32
+                    if npc & 3:
+                        reason = R_EXC
+                        cause = CAUSE_FETCH_MISALIGNED
+                        tval = npc
+                        break
+            elif op == 0x37:                        # LUI  0110111
+                st[rd] = ins & 0xFFFFF000
+            elif op == 0x17:                        # AUIPC  0010111
+                st[rd] = (pc + (ins & 0xFFFFF000)) & M32
+            elif op == 0x6F:                        # JAL  1101111
+                imm = ((((ins ^ SIGN) - SIGN) >> 11) & ~0xFFFFF) | (ins & 0xFF000) \
+                    | ((ins >> 9) & 0x800) | ((ins >> 20) & 0x7FE)
+                npc = (pc + imm) & M32
+                if npc & 3:
+                    reason = R_EXC
+                    cause = CAUSE_FETCH_MISALIGNED
+                    tval = npc
+                    break
+                st[rd] = (pc + 4) & M32
+            elif op == 0x67:                        # JALR  1100111 (funct3 000)
+                if f3 != 0:
+                    reason = R_EXC
+                    break
+                npc = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & (M32 - 1)
+                if npc & 3:
+                    reason = R_EXC
+                    cause = CAUSE_FETCH_MISALIGNED
+                    tval = npc
+                    break
+                st[rd] = (pc + 4) & M32
+            elif op == 0x0F:                        # MISC-MEM  0001111
+                if f3 > 1:                          # fence (000) and fence.i (001) only;
+                    reason = R_EXC                  # nothing is cached, so both are no-ops
+                    break
+            elif op == 0x73:                        # SYSTEM  1110011: trap and emulate
+                reason = R_SYSTEM
+                break
+            elif op == 0x2F:                        # AMO  0101111
+                reason = R_MEM
+                break
+            else:
+                reason = R_EXC
+                break
+            pc = npc
+            count -= 1
+        # ---------------- outer loop: account, then handle why the inner loop stopped --------
+        done = n - count
+        left -= done
+        st[CYCLE] += done
+        st[INSTRET] += done
+        if reason == R_NONE:
+            continue
+        retired = False
+        if reason == R_FETCH:
+            pc &= M32
+            status = translate(st, tlb, gmap, ram, pc, ACCESS_EXEC)
+            if status == T_OK:
+                fbase = pc & ~0xFFF
+                fadd = tlb[(((pc >> 12) & 63) << 2) + 3]
+                continue
+            if status == T_GSTAGE:
+                st[EXIT_VADDR] = pc
+                st[EXIT_ACCESS] = ACCESS_EXEC
+                st[EXIT_INSN] = 0
+                st[EXIT_PC] = pc
+                code = RUN_GSTAGE
+                break
+            reason = R_EXC
+            cause = CAUSE_FETCH_PAGE if status == T_PAGE_FAULT else CAUSE_FETCH_ACCESS
+            tval = pc
+        elif reason == R_MEM:
+            status, c = exec_mem(st, tlb, gmap, ram, ins, pc, hs)
+            if status == M_OK:
+                retired = True
+                npc = pc + 4
+            elif status == M_EXIT:
+                code = RUN_GSTAGE
+                break
+            else:
+                reason = R_EXC
+                cause = c if status == M_EXCEPTION else CAUSE_ILLEGAL
+                tval = st[EXIT_TVAL] if status == M_EXCEPTION else ins
+        elif reason == R_SYSTEM:
+            fbase = NO_PAGE                         # satp, sret and sfence change translation
+            status, v = exec_system(st, tlb, ins, pc)
+            if status == SYS_OK or status == SYS_IDLE:
+                retired = True
+                npc = v
+            elif status == SYS_SBI:
+                st[CNT_SBI] += 1
+                st[EXIT_INSN] = ins
+                st[EXIT_PC] = pc
+                code = RUN_SBI
+                break
+            elif status == SYS_EXCEPTION:
+                reason = R_EXC
+                cause = v
+                tval = pc if v == CAUSE_BREAKPOINT else 0
+            else:
+                reason = R_EXC
+                cause = CAUSE_ILLEGAL
+                tval = ins
+        elif tval < 0:
+            tval = ins                              # illegal encoding found by the inner loop
+        if retired:
+            left -= 1
+            st[CYCLE] += 1
+            st[INSTRET] += 1
+            pc = npc
+            if status == SYS_IDLE and reason == R_SYSTEM:
+                code = RUN_IDLE
+                break
+            continue
+        # an exception: to the guest's stvec, or to the monitor when it asked for them all
+        if st[TRAP_VIA_MONITOR] != 0:
+            st[EXIT_CAUSE] = cause
+            st[EXIT_TVAL] = tval
+            st[EXIT_PC] = pc
+            code = RUN_TRAP
+            break
+        npc = trap_enter(st, tlb, cause, tval, pc)
+        if npc < 0:
+            code = RUN_CRASH
+            break
+        st[CNT_EXC_DELEGATED] += 1
+        pc = npc
+        fbase = NO_PAGE
+    st[PC] = pc
+    st[0] = 0
+    return code
+
+
+def run(st, ram, gmap, tlb, budget, stop):
+    """Run one VM for at most ``budget`` instructions; returns a RUN_* code (state.py).
+
+    st: the VM's int64 state row; ram: the host's uint8 memory (all VMs); gmap: the VM's int32
+    G-stage map (host page of each guest-physical RAM page, -1 = none); tlb: the VM's int64
+    TLB; stop: an integer array whose element 0, when non-zero, stops the hart within
+    CHECK_EVERY instructions.  The arguments are checked here so the compiled kernel need not."""
+    if st.dtype != np.int64 or st.shape != (STATE_SIZE,) or not st.flags.c_contiguous:
+        raise ValueError("state must be a contiguous int64 row of STATE_SIZE")
+    if ram.dtype != np.uint8 or ram.ndim != 1 or ram.size % 4096 or not ram.flags.c_contiguous:
+        raise ValueError("host memory must be a contiguous uint8 array of whole pages")
+    if st[RAM_BASE] & 0xFFF or st[RAM_SIZE] <= 0 or st[RAM_SIZE] & 0xFFF or st[TIME_DIV] < 1:
+        raise ValueError("RAM base and size must be whole pages, TIME_DIV >= 1")
+    if gmap.dtype != np.int32 or gmap.ndim != 1 or gmap.size < st[RAM_SIZE] >> 12:
+        raise ValueError("G-stage map must be int32 with one entry per RAM page")
+    if tlb.dtype != np.int64 or tlb.shape != (TLB_SIZE,):
+        raise ValueError("TLB must be an int64 array of TLB_SIZE")
+    if budget < 0 or stop.ndim != 1 or stop.size < 1:
+        raise ValueError("budget must be >= 0 and stop a 1-D array")
+    return _run(st, ram, gmap, tlb, int(budget), stop)
