@@ -13,7 +13,7 @@ from numba import njit
 from .mmu import SSTATUS_MXR, SSTATUS_SUM, tlb_flush
 from .state import (CNT_COUNTER, CNT_CSR_READ, CNT_CSR_WRITE, CNT_SFENCE, CNT_SRET, CNT_WFI,
                     CYCLE, IDLE, INSTRET, PRIV, PRIV_S, PRIV_U, RES_ADDR, SATP, SCAUSE, SCOUNTEREN,
-                    SENVCFG, SEPC, SIE, SIP, SSCRATCH, SSTATUS, STVAL, STVEC, TIME_DIV, TIMECMP)
+                    SENVCFG, SEPC, SIE, SIP, SSCRATCH, SSTATUS, STVAL, STVEC, TIME_DIV, WALLCLOCK)
 from .trap import SIP_SSIP, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP, timer_update
 
 # exec_system() results
@@ -191,12 +191,12 @@ def exec_system(st, tlb, ins, pc):
 def _wfi(st, pc):
     """wfi: nothing to wait for when an interrupt is pending (even if masked: the spec resumes
     on pending & enabled in sie).  With the timer armed, virtual time skips to its deadline, so
-    an idle VM costs no host time and runs stay reproducible.  Otherwise the VM sleeps until
-    the monitor raises an interrupt (UART input)."""
+    an idle VM costs no host time and runs stay reproducible.  Otherwise (or in wall-clock
+    mode) the VM sleeps until the monitor raises an interrupt (UART input, the host clock)."""
     wait = timer_update(st)
     if (st[SIP] & st[SIE]) != 0:
         return SYS_OK, pc + 4
-    if wait < (1 << 62) and st[TIMECMP] >= 0 and (st[SIE] & (1 << 5)) != 0:
+    if wait < (1 << 62) and (st[SIE] & (1 << 5)) != 0 and st[WALLCLOCK] == 0:
         st[CYCLE] += wait
         timer_update(st)
         return SYS_OK, pc + 4

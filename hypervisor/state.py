@@ -58,6 +58,7 @@ EXIT_TVAL = 58      # trap value
 EXIT_PC = 59        # pc of the trapping instruction
 
 IDLE = 60           # 1 while the hart waits in wfi with nothing pending
+WALLCLOCK = 61      # 1: time follows the host clock (the monitor advances CYCLE); wfi sleeps
 
 # --- exit counters ----------------------------------------------------------------------------
 COUNTERS = 64
