@@ -1,0 +1,59 @@
+"""A VM's console: the bytes it wrote, kept in a bounded ring buffer, and passed on as they come.
+
+The ring keeps the last ``capacity`` bytes (scrollback for the TUI); ``total`` counts every byte
+ever written.  ``listeners`` get each chunk as it arrives (hv run prints them).
+"""
+import threading
+
+
+class Console:
+    def __init__(self, capacity=8192):
+        self.capacity = capacity
+        self._buf = bytearray()
+        self.total = 0
+        self.listeners = []
+        self._lock = threading.Lock()
+
+    def write(self, data):
+        with self._lock:
+            self._buf += data
+            if len(self._buf) > self.capacity:
+                del self._buf[:len(self._buf) - self.capacity]
+            self.total += len(data)
+        for listener in self.listeners:
+            listener(data)
+
+    def text(self):
+        """The scrollback as text (undecodable bytes shown as U+FFFD)."""
+        with self._lock:
+            return self._buf.decode("utf-8", errors="replace")
+
+    def tail(self, n):
+        with self._lock:
+            return bytes(self._buf[-n:])
+
+    def clear(self):
+        with self._lock:
+            self._buf.clear()
+            self.total = 0
+
+
+class LinePrefixer:
+    """Turns a byte stream into whole lines with a prefix (`[vm1] `), for several VMs at once."""
+
+    def __init__(self, prefix, emit):
+        self.prefix = prefix
+        self.emit = emit            # callable(str): one finished line, newline included
+        self._partial = bytearray()
+
+    def __call__(self, data):
+        self._partial += data
+        while b"\n" in self._partial:
+            line, _, rest = self._partial.partition(b"\n")
+            self._partial = bytearray(rest)
+            self.emit(self.prefix + line.decode("utf-8", errors="replace").rstrip("\r") + "\n")
+
+    def flush(self):
+        if self._partial:
+            self.emit(self.prefix + self._partial.decode("utf-8", errors="replace") + "\n")
+            self._partial.clear()

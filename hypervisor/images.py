@@ -1,0 +1,59 @@
+"""Finding guest images: the bundled ones by name (guests/images/manifest.json), files by path,
+and assembly sources (`.s`), which are assembled on the fly by hvlab's own assembler."""
+import json
+import os
+from pathlib import Path
+
+from .devices.layout import RAM_BASE
+from .loader import Image, ImageError, load_image
+
+IMAGES_DIR = Path(os.environ.get("HVLAB_IMAGES",
+                                 Path(__file__).resolve().parent.parent / "guests" / "images"))
+
+
+def manifest():
+    """The bundled images: a list of dicts (name, file, description, mem, sha256)."""
+    try:
+        with open(IMAGES_DIR / "manifest.json") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return []
+    return data.get("images", data) if isinstance(data, dict) else data
+
+
+def bundled(name):
+    for entry in manifest():
+        if entry.get("name") == name:
+            return entry
+    return None
+
+
+def resolve_image(image, mem):
+    """An Image from a loaded Image, raw ELF bytes, a bundled name, an ELF path or a `.s` file."""
+    if isinstance(image, Image):
+        return image
+    if isinstance(image, (bytes, bytearray)):
+        return load_image(bytes(image), RAM_BASE, mem)
+    text = str(image)
+    entry = bundled(text)
+    if entry is not None and not os.path.exists(text):
+        return load_image(IMAGES_DIR / entry["file"], RAM_BASE, mem, name=text)
+    if text.endswith((".s", ".S")):
+        return load_image(_assemble(text), RAM_BASE, mem, name=text)
+    if not os.path.exists(text):
+        names = ", ".join(e["name"] for e in manifest()) or "none installed"
+        raise ImageError(f"{text}: no such file or bundled image (bundled: {names})")
+    return load_image(text, RAM_BASE, mem)
+
+
+def _assemble(path):
+    try:
+        from .asm import AsmError, assemble_files
+    except ImportError:
+        raise ImageError(f"{path}: this hvlab has no assembler") from None
+    try:
+        return assemble_files([path])
+    except AsmError as exc:
+        raise ImageError(str(exc)) from None
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot read: {exc.strerror}") from None

@@ -1,0 +1,129 @@
+"""Guest images: RV32 ELF executables read with pyelftools and checked before anything is loaded.
+
+Everything about an image is validated up front, so a malformed file never writes a byte of
+host memory: class, data encoding, machine, type, each PT_LOAD's sizes and placement inside the
+guest's RAM, overlaps, and the entry point.  pyelftools returns short segment data silently for
+a truncated file, so sizes are compared explicitly.  Any problem is an ImageError with one line.
+"""
+import io
+from dataclasses import dataclass, field
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+EM_RISCV = 243
+PT_LOAD = 1
+PF_X = 1
+
+
+class ImageError(Exception):
+    """A guest image that cannot be booted; the message is one line for the user."""
+
+
+@dataclass
+class Segment:
+    paddr: int
+    data: bytes
+    memsz: int
+    executable: bool
+
+
+@dataclass
+class Image:
+    name: str
+    entry: int
+    segments: list
+    symbols: dict = field(default_factory=dict)    # address -> name (functions, labels)
+
+
+def load_image(path_or_bytes, ram_base, ram_size, name=None):
+    """Parse and validate an ELF image for a VM whose RAM is [ram_base, ram_base+ram_size)."""
+    if isinstance(path_or_bytes, (bytes, bytearray)):
+        blob, name = bytes(path_or_bytes), name or "image"
+    else:
+        name = name or str(path_or_bytes)
+        try:
+            with open(path_or_bytes, "rb") as f:
+                blob = f.read()
+        except OSError as exc:
+            raise ImageError(f"{name}: cannot read: {exc.strerror}") from None
+    try:
+        return _parse(blob, name, ram_base, ram_size)
+    except ImageError:
+        raise
+    except (ELFError, ValueError, KeyError, IndexError, TypeError, AssertionError,
+            UnicodeDecodeError, OverflowError, MemoryError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ImageError(f"{name}: malformed ELF: {detail}") from None
+    except Exception as exc:  # pyelftools raises assorted errors on hostile input  # noqa: BLE001
+        raise ImageError(f"{name}: malformed ELF ({type(exc).__name__})") from None
+
+
+def _parse(blob, name, ram_base, ram_size):
+    if blob[:4] != b"\x7fELF":
+        raise ImageError(f"{name}: not an ELF file")
+    if len(blob) < 52:
+        raise ImageError(f"{name}: truncated ELF header ({len(blob)} bytes)")
+    if blob[4] != 1:
+        raise ImageError(f"{name}: ELF class {blob[4]} is not ELF32 (an RV32 image is needed)")
+    if blob[5] != 1:
+        raise ImageError(f"{name}: not little-endian")
+    elf = ELFFile(io.BytesIO(blob))
+    if elf["e_machine"] not in ("EM_RISCV", EM_RISCV):
+        raise ImageError(f"{name}: machine {elf['e_machine']} is not RISC-V")
+    if elf["e_type"] != "ET_EXEC":
+        raise ImageError(f"{name}: type {elf['e_type']} is not an executable (ET_EXEC)")
+    end = ram_base + ram_size
+    segments = []
+    for i in range(elf.num_segments()):
+        ph = elf._get_segment_header(i)  # header only: get_segment() would read the data
+        if ph["p_type"] not in ("PT_LOAD", PT_LOAD):
+            continue
+        seg = _segment(elf, blob, ph, i, name)
+        if seg.memsz == 0:
+            continue
+        if not (ram_base <= seg.paddr and seg.paddr + seg.memsz <= end):
+            raise ImageError(f"{name}: segment {i} at {seg.paddr:#x}..{seg.paddr + seg.memsz:#x} "
+                             f"is outside RAM {ram_base:#x}..{end:#x}")
+        segments.append(seg)
+    if not segments:
+        raise ImageError(f"{name}: no loadable (PT_LOAD) segment")
+    segments.sort(key=lambda s: s.paddr)
+    for a, b in zip(segments, segments[1:]):
+        if a.paddr + a.memsz > b.paddr:
+            raise ImageError(f"{name}: segments at {a.paddr:#x} and {b.paddr:#x} overlap")
+    entry = elf["e_entry"]
+    if entry & 3 or not any(s.paddr <= entry < s.paddr + s.memsz for s in segments):
+        raise ImageError(f"{name}: entry point {entry:#x} is not inside a loaded segment")
+    return Image(name=name, entry=entry, segments=segments, symbols=_symbols(elf))
+
+
+def _segment(elf, blob, ph, index, name):
+    offset, filesz, memsz = ph["p_offset"], ph["p_filesz"], ph["p_memsz"]
+    paddr = ph["p_paddr"]
+    if filesz > memsz:
+        raise ImageError(f"{name}: segment {index} has filesz {filesz:#x} > memsz {memsz:#x}")
+    if paddr + memsz > 1 << 32:
+        raise ImageError(f"{name}: segment {index} at {paddr:#x} wraps past 4 GiB")
+    if offset + filesz > len(blob):
+        raise ImageError(f"{name}: segment {index} data ({filesz} bytes at offset {offset:#x}) "
+                         f"runs past the end of the file ({len(blob)} bytes): truncated?")
+    data = blob[offset:offset + filesz]
+    return Segment(paddr=paddr, data=data, memsz=memsz, executable=bool(ph["p_flags"] & PF_X))
+
+
+def _symbols(elf):
+    """Function and label symbols (address -> name), for traces and the disassembler."""
+    try:
+        table = elf.get_section_by_name(".symtab")
+        if table is None or not hasattr(table, "iter_symbols"):
+            return {}
+        out = {}
+        for sym in table.iter_symbols():
+            kind = sym["st_info"]["type"]
+            if sym.name and kind in ("STT_FUNC", "STT_NOTYPE") and sym["st_shndx"] != "SHN_UNDEF":
+                if not sym.name.startswith("$"):
+                    out.setdefault(sym["st_value"], sym.name)
+        return out
+    except Exception:  # symbols are a nicety: a damaged table must not stop a boot  # noqa: BLE001
+        return {}
