@@ -1,0 +1,78 @@
+"""Benchmark the hart against its peers on the compute guest, side by side in one run.
+
+    python bench/hart.py [--rounds 5] [--image guests/images/bench.elf]
+
+Prints, per system: instructions, median seconds, MIPS and the ratio to hvlab; hvlab is run
+bare (paging off) and with the guest's own Sv32 page tables (bench-sv32.elf).  Rounds alternate
+the systems, so a busy machine slows all of them alike.  Also measures the warm start: a fresh
+process, compiled code already cached, until the first guest instruction has run.
+"""
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+WARM_START = """
+import time; t0 = time.perf_counter()
+import numpy as np
+from hypervisor import cpu, state as S
+st = np.zeros(S.STATE_SIZE, np.int64); st[S.RAM_BASE] = 0x80000000; st[S.RAM_SIZE] = 4096
+st[S.TIME_DIV] = 10; st[S.TIMECMP] = -1; st[S.PRIV] = 1; st[S.PC] = 0x80000000
+ram = np.zeros(8192, np.uint8); ram[4096:4100] = [0x13, 0, 0, 0]   # nop
+cpu.run(st, ram, np.array([1], np.int32), np.full(S.TLB_SIZE, -1, np.int64), 1,
+        np.zeros(1, np.int64))
+assert st[S.INSTRET] == 1
+print(time.perf_counter() - t0)
+"""
+
+
+def warm_start(python=sys.executable):
+    """Seconds from interpreter start-up to the first guest instruction (cache warm)."""
+    subprocess.run([python, "-c", WARM_START], check=True, capture_output=True)  # fill cache
+    t0 = time.perf_counter()
+    out = subprocess.run([python, "-c", WARM_START], check=True, capture_output=True, text=True)
+    return time.perf_counter() - t0, float(out.stdout)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--image", default=ROOT / "guests/images/bench.elf", type=Path)
+    ap.add_argument("--sv32-image", default=ROOT / "guests/images/bench-sv32.elf", type=Path)
+    args = ap.parse_args(argv)
+
+    peers.hart_bare(args.image)                         # compile / load the cache first
+    systems = [("hvlab (paging off)", lambda: peers.hart_bare(args.image)[:2])]
+    if args.sv32_image.exists():
+        systems.append(("hvlab (guest Sv32)", lambda: peers.hart_bare(args.sv32_image)[:2]))
+    if peers.unicorn(args.image) is not None:
+        systems.append(("unicorn 2 (no hooks)", lambda: peers.unicorn(args.image)))
+    if peers.qemu(args.image) is not None:
+        systems.append(("qemu-system-riscv32", lambda: peers.qemu(args.image)))
+    insns = peers.hart_bare(args.image)[2]
+    times = {name: [] for name, _ in systems}
+    for r in range(args.rounds):
+        for name, fn in systems:
+            seconds, outcome = fn()
+            if outcome != "pass":
+                sys.exit(f"{name}: the guest did not pass ({outcome})")
+            times[name].append(seconds)
+    base = statistics.median(times[systems[0][0]])
+    print(f"guest: {args.image.name}, {insns:,} instructions, median of {args.rounds} rounds")
+    print(f"{'system':<24} {'seconds':>8} {'MIPS':>8} {'hvlab/x':>8}")
+    for name, _ in systems:
+        med = statistics.median(times[name])
+        print(f"{name:<24} {med:>8.3f} {insns / med / 1e6:>8.1f} {med / base:>8.2f}")
+    total, inside = warm_start()
+    print(f"warm start to first guest instruction: {inside:.3f} s in-process, "
+          f"{total:.3f} s for the whole process")
+
+
+if __name__ == "__main__":
+    main()
