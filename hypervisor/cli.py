@@ -10,7 +10,8 @@ import sys
 
 # module path of each group of subcommands
 COMMANDS = (
-    "hypervisor.commands.run",      # hv run, hv images, hv demo
+    "hypervisor.commands.run",      # hv run, hv images
+    "hypervisor.commands.demo",     # hv demo
     "hypervisor.asm.commands",      # hv asm, hv dis
     "hypervisor.tui.commands",      # hv top
 )
