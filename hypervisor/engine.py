@@ -9,12 +9,13 @@ import time
 
 import numpy as np
 
+from . import cpu, monitor
 from . import state as S
 from .devicetree import TIMEBASE_HZ
 from .images import resolve_image
 from .memory import PAGE_SIZE, HostMemory, OutOfMemory
 from .scheduler import Scheduler
-from .vm import CRASHED, HALTED, PAUSED, RUNNING, TIME_DIV, VM
+from .vm import CRASHED, CREATED, HALTED, PAUSED, RUNNING, TIME_DIV, VM
 
 CHUNK = 64
 DEFAULT_HOST_MEM = 256 << 20
@@ -118,6 +119,25 @@ class Engine:
 
     def send_input(self, vm, data):
         vm.send_input(data)
+
+    def step(self, vm, n=1):
+        """Run a paused (or created) VM for ``n`` instructions on the caller's thread, exits
+        handled as usual.  Returns the instructions retired."""
+        with vm.lock:
+            if vm.done or vm.status == RUNNING or vm.on_cpu:
+                return 0
+            before = int(vm.st[S.INSTRET])
+            vm.stop[0] = 0
+            for _ in range(n * 4):          # exits (SBI, MMIO, demand paging) may take turns
+                left = n - (int(vm.st[S.INSTRET]) - before)
+                if left <= 0:
+                    break
+                code = cpu.run(vm.st, self.memory.ram, vm.gmap, vm.tlb, left, vm.stop)
+                if not monitor.handle(vm, code) or vm.idle:
+                    break
+            if vm.status == CREATED:
+                vm.status = PAUSED
+            return int(vm.st[S.INSTRET]) - before
 
     def _off_cpu(self, vm, timeout=2.0):
         end = time.perf_counter() + timeout
