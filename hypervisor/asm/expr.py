@@ -143,7 +143,9 @@ BINARY_PREC = {"||": 1, "&&": 2,
 
 
 class ExprParser:
-    """Parses one operand's expression.  `ctx` supplies `here()` (a Here node for `.`) and
+    """Parses one operand's expression.  `ctx` supplies `here()` (a Here node for `.`),
+    `symbol_ref(name, col)` (a Sym, or the expression a `.set` symbol stands for now, so a
+    later `.set` does not change what was already written, as in GNU as) and
     `local_label(number, direction)` (the internal name of `1b`/`1f`)."""
 
     def __init__(self, text, loc, ctx):
@@ -207,7 +209,7 @@ class ExprParser:
         if kind == "num":
             return Num(value)
         if kind == "name":
-            return self.ctx.here() if value == "." else Sym(value, col)
+            return self.ctx.here() if value == "." else self.ctx.symbol_ref(value, col)
         if kind == "local":
             number, direction = value[:-1], value[-1]
             return Sym(self.ctx.local_label(int(number), direction), col, value)

@@ -1,0 +1,45 @@
+"""hvlab's assembler and disassembler: GNU as syntax for RV32IMA + Zicsr + Zifencei.
+
+    assemble_files(paths, base=0x80400000) -> bytes      a linked ELF32 executable
+    assemble_text(text, base=..., filename="<string>") -> bytes
+    disassemble_word(word, pc=0, symbols=None) -> str    e.g. "addi sp,sp,-16"
+    AsmError                                             file, line, col, message, hint
+
+See docs/assembly.md for the language and hypervisor/asm/commands.py for `hv asm`/`hv dis`.
+"""
+from .errors import AsmError
+from .program import DEFAULT_BASE, build, link
+
+
+def assemble_sources(sources, base=DEFAULT_BASE):
+    """[(filename, text)] -> ELF image bytes."""
+    return link(build(sources, base))
+
+
+def assemble_text(text, base=DEFAULT_BASE, filename="<string>"):
+    """Assemble one source text into a linked ELF image."""
+    return assemble_sources([(filename, text)], base)
+
+
+def assemble_files(paths, base=DEFAULT_BASE):
+    """Assemble source files (in order, as if linked in that order) into an ELF image."""
+    sources = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                sources.append((str(path), f.read()))
+        except OSError as exc:
+            raise AsmError(f"cannot read: {exc.strerror}", str(path)) from None
+        except UnicodeDecodeError:
+            raise AsmError("not a text file (expected UTF-8 assembly source)", str(path)) from None
+    return assemble_sources(sources, base)
+
+
+def disassemble_word(word, pc=0, symbols=None):
+    """One instruction word as text, with GNU objdump's pseudo-instruction forms."""
+    from .disasm import disassemble_word as dis
+    return dis(word, pc, symbols)
+
+
+__all__ = ["AsmError", "assemble_files", "assemble_text", "assemble_sources",
+           "disassemble_word", "DEFAULT_BASE"]

@@ -1,0 +1,152 @@
+"""Writing an ELF32 little-endian RISC-V executable, by hand with struct.
+
+Layout of the file (System V gABI, "Object Files"; RISC-V ELF psABI for EM_RISCV and e_flags):
+    ELF header (52 bytes), program headers (32 bytes each)
+    allocated section contents, at file offset = 0x1000 + (address - first address),
+        so each PT_LOAD segment's offset and address agree modulo its 4 KiB alignment
+    non-allocated sections, .symtab, .strtab, .shstrtab, then the section header table.
+One PT_LOAD per group of adjacent sections with the same permissions (R+X, R, R+W).
+"""
+import os
+import struct
+from dataclasses import dataclass
+
+EM_RISCV = 243
+ET_EXEC = 2
+PT_LOAD = 1
+PF_X, PF_W, PF_R = 1, 2, 4
+SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOBITS = 1, 2, 3, 8
+SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 1, 2, 4
+SHN_ABS = 0xFFF1
+STB_LOCAL, STB_GLOBAL, STB_WEAK = 0, 1, 2
+STT_FILE = 4
+PAGE = 0x1000
+
+
+@dataclass
+class ElfSection:
+    name: str
+    flags: int
+    nobits: bool
+    addr: int
+    align: int
+    data: bytes        # contents (empty for NOBITS)
+    size: int
+
+
+@dataclass
+class ElfSymbol:
+    name: str
+    value: int
+    size: int
+    bind: int
+    type: int
+    section: object    # an ElfSection, or None for SHN_ABS
+
+
+class _StrTab:
+    def __init__(self):
+        self.data = bytearray(b"\0")
+        self.index = {"": 0}
+
+    def add(self, name):
+        if name not in self.index:
+            self.index[name] = len(self.data)
+            self.data += name.encode() + b"\0"
+        return self.index[name]
+
+
+def _segments(alloc):
+    """Group adjacent allocated sections by permissions: [(flags, [sections])]."""
+    groups = []
+    for sec in alloc:
+        perm = PF_R | (PF_W if sec.flags & SHF_WRITE else 0) | (PF_X if sec.flags & SHF_EXECINSTR else 0)
+        if groups and groups[-1][0] == perm and not (groups[-1][1][-1].nobits and not sec.nobits):
+            groups[-1][1].append(sec)
+        else:
+            groups.append((perm, [sec]))
+    return groups
+
+
+def _symtab(symbols, index_of, strtab):
+    """.symtab bytes and the index of the first non-local symbol (locals must come first)."""
+    ordered = sorted(symbols, key=lambda s: s.bind != STB_LOCAL)
+    out = bytearray(16)
+    first_global = 1 + sum(1 for s in ordered if s.bind == STB_LOCAL)
+    for s in ordered:
+        shndx = SHN_ABS if s.section is None else index_of[id(s.section)]
+        out += struct.pack("<IIIBBH", strtab.add(s.name), s.value & 0xFFFFFFFF, s.size,
+                           s.bind << 4 | s.type, 0, shndx)
+    return bytes(out), first_global
+
+
+def write_elf(sections, symbols, entry):
+    """The bytes of an executable holding `sections` (allocated ones first, in address order)."""
+    alloc = [s for s in sections if s.flags & SHF_ALLOC]
+    other = [s for s in sections if not s.flags & SHF_ALLOC]
+    groups = _segments(alloc)
+    first = alloc[0].addr if alloc else 0
+    data_start = PAGE + (first % PAGE)
+    offsets, end = {}, data_start
+    for sec in alloc:
+        offsets[id(sec)] = data_start + (sec.addr - first)
+        if not sec.nobits:
+            end = max(end, offsets[id(sec)] + sec.size)
+    for sec in other:
+        end = (end + sec.align - 1) // sec.align * sec.align if sec.align > 1 else end
+        offsets[id(sec)] = end
+        end += sec.size
+
+    shstr, strtab = _StrTab(), _StrTab()
+    index_of = {id(s): i + 1 for i, s in enumerate(alloc + other)}
+    symtab, first_global = _symtab(symbols, index_of, strtab)
+    extra = [(".symtab", SHT_SYMTAB, symtab, 4), (".strtab", SHT_STRTAB, bytes(strtab.data), 1),
+             (".shstrtab", SHT_STRTAB, None, 1)]
+    for sec in alloc + other:
+        shstr.add(sec.name)
+    for name, *_ in extra:
+        shstr.add(name)
+
+    extra_offsets = []
+    for name, _type, blob, align in extra:
+        end = (end + align - 1) // align * align
+        extra_offsets.append(end)
+        end += len(shstr.data) if blob is None else len(blob)
+    shoff = (end + 3) // 4 * 4
+
+    image = bytearray(shoff)
+    phnum = len(groups)
+    shnum = 1 + len(alloc) + len(other) + len(extra)
+    image[0:52] = struct.pack("<4sBBBBB7xHHIIIIIHHHHHH", b"\x7fELF", 1, 1, 1, 0, 0,
+                              ET_EXEC, EM_RISCV, 1, entry, 52, shoff,
+                              0,      # e_flags: soft-float ABI, no RVC (psABI "e_flags")
+                              52, 32, phnum, 40, shnum, shnum - 1)
+    for i, (perm, secs) in enumerate(groups):
+        vaddr = secs[0].addr
+        filesz = max((s.addr + s.size for s in secs if not s.nobits), default=vaddr) - vaddr
+        memsz = secs[-1].addr + secs[-1].size - vaddr
+        image[52 + 32 * i: 84 + 32 * i] = struct.pack("<IIIIIIII", PT_LOAD, offsets[id(secs[0])],
+                                                      vaddr, vaddr, filesz, memsz, perm, PAGE)
+    for sec in alloc + other:
+        if not sec.nobits:
+            image[offsets[id(sec)]:offsets[id(sec)] + sec.size] = sec.data
+    for (name, _type, blob, _align), off in zip(extra, extra_offsets):
+        blob = bytes(shstr.data) if blob is None else blob
+        image[off:off + len(blob)] = blob
+
+    headers = bytearray(40)
+    for sec in alloc + other:
+        headers += struct.pack("<IIIIIIIIII", shstr.add(sec.name),
+                               SHT_NOBITS if sec.nobits else SHT_PROGBITS, sec.flags, sec.addr,
+                               offsets[id(sec)], sec.size, 0, 0, sec.align, 0)
+    strtab_index = 1 + len(alloc) + len(other) + 1
+    for (name, type_, blob, align), off in zip(extra, extra_offsets):
+        size = len(shstr.data) if blob is None else len(blob)
+        link, info, entsize = (strtab_index, first_global, 16) if type_ == SHT_SYMTAB else (0, 0, 0)
+        headers += struct.pack("<IIIIIIIIII", shstr.index[name], type_, 0, 0, off, size,
+                               link, info, align, entsize)
+    return bytes(image) + bytes(headers)
+
+
+def file_symbol(path):
+    return ElfSymbol(os.path.basename(path), 0, 0, STB_LOCAL, STT_FILE, None)
