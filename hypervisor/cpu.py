@@ -86,9 +86,9 @@ def _run(st, ram, gmap, tlb, budget, stop):
             ins = np.int64(ram32[np.uint64((pc + fadd) >> 2)])
             st[0] = 0
             op = ins & 0x7F
-            rd = (ins >> 7) & 31
+            rd = np.uint64((ins >> 7) & 31)     # unsigned indices: no wraparound test
             f3 = (ins >> 12) & 7
-            rs1 = (ins >> 15) & 31
+            rs1 = np.uint64((ins >> 15) & 31)
             npc = pc + 4
             if op == 0x13:                          # OP-IMM  0010011
                 a = st[rs1]
@@ -121,7 +121,7 @@ def _run(st, ram, gmap, tlb, budget, stop):
                         break
             elif op == 0x33:                        # OP  0110011
                 a = st[rs1]
-                b = st[(ins >> 20) & 31]
+                b = st[np.uint64((ins >> 20) & 31)]
                 f7 = ins >> 25
                 if f7 == 0:
                     if f3 == 0:                     # add
@@ -184,11 +184,11 @@ def _run(st, ram, gmap, tlb, budget, stop):
                     break
             elif op == 0x03:                        # LOAD  0000011
                 va = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & M32
-                e = ((va >> 12) & 63) << 2
+                e = np.uint64(((va >> 12) & 63) << 2)
                 if tlb[e] != (va >> 12):
                     reason = R_MEM
                     break
-                h = np.uint64(va + tlb[e + 3])
+                h = np.uint64(va + tlb[e + np.uint64(3)])
                 if f3 == 2:                         # lw
                     if va & 3:
                         reason = R_MEM
@@ -212,14 +212,14 @@ def _run(st, ram, gmap, tlb, budget, stop):
                     reason = R_EXC
                     break
             elif op == 0x23:                        # STORE  0100011
-                imm = ((((ins ^ SIGN) - SIGN) >> 20) & ~31) | rd
+                imm = ((((ins ^ SIGN) - SIGN) >> 20) & ~31) | ((ins >> 7) & 31)
                 va = (st[rs1] + imm) & M32
-                e = ((va >> 12) & 63) << 2
-                if tlb[e + 1] != (va >> 12):
+                e = np.uint64(((va >> 12) & 63) << 2)
+                if tlb[e + np.uint64(1)] != (va >> 12):
                     reason = R_MEM
                     break
-                h = np.uint64(va + tlb[e + 3])
-                v = st[(ins >> 20) & 31]
+                h = np.uint64(va + tlb[e + np.uint64(3)])
+                v = st[np.uint64((ins >> 20) & 31)]
                 if f3 == 2:                         # sw
                     if va & 3:
                         reason = R_MEM
@@ -237,7 +237,7 @@ def _run(st, ram, gmap, tlb, budget, stop):
                     break
             elif op == 0x63:                        # BRANCH  1100011
                 a = st[rs1]
-                b = st[(ins >> 20) & 31]
+                b = st[np.uint64((ins >> 20) & 31)]
                 if f3 == 0:                         # beq
                     taken = a == b
                 elif f3 == 1:                       # bne
