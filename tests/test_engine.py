@@ -37,10 +37,10 @@ def _attacker_source():
     expected = "FH" * len(targets) + "FH" + "B" + "B"
     # Sv32: a root table at 0x80080000; VA 0x80400000 megapage -> PA 0x80400000 (the code),
     # VA 0x40000000 megapage -> PA 0x80800000 (just past the end of RAM),
-    # VA 0x40400000 megapage -> PA 0xC_0000_0000 (above 4 GiB).  PTE = PPN << 10 | 0xCF.
+    # VA 0x40400000 megapage -> PA 0x3_0000_0000 (above 4 GiB).  PTE = PPN << 10 | 0xCF.
     pte_code = (0x80400 << 10) | 0xCF
     pte_past = (0x80800 << 10) | 0xCF
-    pte_high = (0xC00000 << 10) | 0xCF
+    pte_high = (0x300000 << 10) | 0xCF
     src = f"""
     la t0, handler
     csrw stvec, t0
