@@ -22,7 +22,7 @@ static void on_trap(struct trap_frame *tf)
 
 int main(unsigned long hartid, const void *dtb)
 {
-        uint64_t size, arg;
+        uint64_t ram, size, arg;
         uint32_t base, end, addr, step, steps, touched = 0, image_pages = 0;
         uint32_t img_lo = (uintptr_t)_image_start & ~(SV32_PAGE - 1);
         uint32_t img_hi = (uintptr_t)_end;
@@ -32,9 +32,10 @@ int main(unsigned long hartid, const void *dtb)
         guest_init(hartid, dtb);
         trap_init(on_trap);
 
-        size = boot.mem_size;
-        if (boot.mem_base + size > 0x100000000ull)      /* what 32-bit addresses reach */
-                size = 0x100000000ull - boot.mem_base;
+        ram = boot.mem_size;
+        if (boot.mem_base + ram > 0x100000000ull)       /* what 32-bit addresses reach */
+                ram = 0x100000000ull - boot.mem_base;
+        size = ram;
         if (bootarg(boot.bootargs, "size", buf, sizeof(buf))) {
                 if (!parse_uint(buf, &arg) || arg == 0)
                         printf("memhog: cannot read size=%s, using the RAM size\n", buf);
@@ -51,13 +52,14 @@ int main(unsigned long hartid, const void *dtb)
                (unsigned long)steps);
 
         root = sv32_alloc_table();
-        sv32_identity_mega(root, base, base + (uint32_t)(size - 1),   /* rounded out to 4 MiB */
+        /* all of RAM (not just `size`): the image, its stack and page tables live there */
+        sv32_identity_mega(root, base, base + (uint32_t)(ram - 1),    /* rounded out to 4 MiB */
                            PTE_R | PTE_W | PTE_X | PTE_A | PTE_D);
         sv32_map_mega(root, 0, 0, PTE_R | PTE_W | PTE_A | PTE_D);      /* test finisher */
         sv32_enable(root);
         printf("memhog: Sv32 on, satp 0x%08lx: RAM identity-mapped with %lu megapages\n",
                (unsigned long)csr_read(satp),
-               (unsigned long)((size + SV32_MEGAPAGE - 1) / SV32_MEGAPAGE));
+               (unsigned long)((ram + SV32_MEGAPAGE - 1) / SV32_MEGAPAGE));
 
         addr = base;
         for (step = 0; step < steps; step++) {

@@ -84,6 +84,8 @@ def main():
          [r"step  64: 0x83f00000\.\.0x83ffffff", r"done: \d+ pages written"]),
         ("memhog size=8M", shim(img("memhog"), append="size=8M"), None, 0,
          [r"touching 8 MiB", r"step   8:", r"done"]),
+        ("memhog size=1M", shim(img("memhog"), append="size=1M"), None, 0,
+         [r"touching 1 MiB", r"step   1:", r"done"]),
         ("memhog 32M RAM", shim(img("memhog"), mem="32M"), None, 0,
          [r"RAM 32 MiB", r"step  32:", r"done"]),
         ("trapstorm", shim(img("trapstorm"), append="csr=2000 sbi=300"), None, 0,
