@@ -177,6 +177,7 @@ def _alu_pseudos():
         "la": [("ri", "rd, symbol", _la)],
         "lla": [("ri", "rd, symbol", _la)],
         "mv": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("addi", l, rd=rd, rs1=rs, imm_i=_zero()))],
+        "zext.b": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("andi", l, rd=rd, rs1=rs, imm_i=Imm(Num(255), l)))],
         "not": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("xori", l, rd=rd, rs1=rs, imm_i=neg1(l)))],
         "neg": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("sub", l, rd=rd, rs1=ZERO, rs2=rs))],
         "seqz": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("sltiu", l, rd=rd, rs1=rs, imm_i=one(l)))],
