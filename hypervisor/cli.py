@@ -8,6 +8,8 @@ import argparse
 import importlib
 import sys
 
+from .errors import UsageError
+
 # module path of each group of subcommands
 COMMANDS = (
     "hypervisor.commands.run",      # hv run, hv images
@@ -15,10 +17,6 @@ COMMANDS = (
     "hypervisor.asm.commands",      # hv asm, hv dis
     "hypervisor.tui.commands",      # hv top
 )
-
-
-class UsageError(Exception):
-    """A mistake in the command line or its input: printed as one line, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):

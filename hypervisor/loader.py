@@ -84,7 +84,7 @@ def _parse(blob, name, ram_base, ram_size):
             continue
         if not (ram_base <= seg.paddr and seg.paddr + seg.memsz <= end):
             raise ImageError(f"{name}: segment {i} at {seg.paddr:#x}..{seg.paddr + seg.memsz:#x} "
-                             f"is outside RAM {ram_base:#x}..{end:#x}")
+                             f"is outside RAM {ram_base:#x}..{end:#x} (is --mem large enough?)")
         segments.append(seg)
     if not segments:
         raise ImageError(f"{name}: no loadable (PT_LOAD) segment")

@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 
-from ..cli import UsageError
+from ..errors import UsageError
 from ..engine import Engine, EngineError
 from ..images import manifest
 from ..loader import ImageError
