@@ -3,9 +3,6 @@ reassembles to the same bytes (`--source`)."""
 from .disasm import Symbols, decode_text
 from .elfread import SHF_EXECINSTR
 
-WRITES_RD = ("rd",)
-
-
 def _words(data):
     """(offset, word or None, raw bytes) for each 4-byte unit; a short tail comes as bytes."""
     for off in range(0, len(data) - 3, 4):
@@ -44,18 +41,18 @@ class _AddressNotes:
 def listing(image, filename, aliases=True):
     """The text `objdump -d` prints for an executable's code sections."""
     symbols = Symbols(image.labels())
-    out = [f"\n{filename}:     file format elf32-littleriscv\n"]
+    out = ["", f"{filename}:     file format elf32-littleriscv", ""]
     for sec in image.sections:
         if not sec.flags & SHF_EXECINSTR or sec.nobits or not sec.size:
             continue
-        out.append(f"\nDisassembly of section {sec.name}:\n")
+        out += ["", f"Disassembly of section {sec.name}:"]
         labels = image.labels(sec.name)
         notes = _AddressNotes()
         for off, word, raw in _words(sec.data):
             pc = sec.addr + off
             if off == 0 or pc in labels:
                 name = labels.get(pc) or Symbols(labels).describe(pc) or sec.name
-                out.append(f"\n{pc:08x} <{name}>:")
+                out += ["", f"{pc:08x} <{name}>:"]
             if word is None:
                 directive = {1: ".byte", 2: ".2byte", 3: ".byte"}[len(raw)]
                 out.append(f"{pc:8x}:\t{raw.hex():<18}\t{directive}\t{int.from_bytes(raw, 'little'):#x}")

@@ -29,28 +29,37 @@ def _flags(sec):
     return f'"{letters}", @{"nobits" if sec.nobits else "progbits"}'
 
 
+def _instruction(word, pc, names):
+    """One word as source; branch and jump targets become labels."""
+    found = decode(word)
+    mn, ops = decode_text(word, pc)
+    if found and found[0].fmt in ("B", "J"):
+        f = found[1]
+        target = (pc + f.get("imm_b", f.get("imm_j", 0))) & 0xFFFFFFFF
+        # a label keeps the branch short when reassembled (same section); a target
+        # outside the section is written relative to `.`, which is in the section too
+        delta = (target - pc + 0x80000000) % (1 << 32) - 0x80000000
+        label = names.get(target, (f".{delta:+d}",))[0]
+        ops = ops.replace(f"{target:#x}", label)
+    if "unknown" in ops:             # a fence with an empty set cannot be written back
+        mn, ops = ".4byte", f"{word:#x}"
+    return f"    {mn} {ops}".rstrip()
+
+
 def _code(sec, names, lines):
-    """Disassembled code, with branch targets replaced by label names."""
-    for off in range(0, len(sec.data) - len(sec.data) % 4, 4):
-        pc = sec.addr + off
-        lines += [f"{name}:" for name in names.get(pc, ())]
-        word = int.from_bytes(sec.data[off:off + 4], "little")
-        found = decode(word)
-        mn, ops = decode_text(word, pc)
-        if found and found[0].fmt in ("B", "J"):
-            f = found[1]
-            target = (pc + f.get("imm_b", f.get("imm_j", 0))) & 0xFFFFFFFF
-            # a label keeps the branch short when reassembled (same section); a target
-            # outside the section is written relative to `.`, which is in the section too
-            delta = (target - pc + 0x80000000) % (1 << 32) - 0x80000000
-            label = names.get(target, (f".{delta:+d}",))[0]
-            ops = ops.replace(f"{target:#x}", label)
-        if "unknown" in ops:             # a fence with an empty set cannot be written back
-            mn, ops = ".4byte", f"{word:#x}"
-        lines.append(f"    {mn} {ops}".rstrip())
-    tail = sec.data[len(sec.data) - len(sec.data) % 4:]
-    if tail:
-        lines.append("    .byte " + ", ".join(f"{b:#x}" for b in tail))
+    """Disassembled code.  Bytes before a label that is not 4 bytes further on (data or
+    padding placed in code) are written as .byte, so every label lands where it was."""
+    data, off = sec.data, 0
+    inside = sorted(a - sec.addr for a in names if sec.addr < a < sec.addr + sec.size)
+    while off < len(data):
+        lines += [f"{name}:" for name in names.get(sec.addr + off, ())]
+        nxt = next((a for a in inside if a > off), len(data))
+        if nxt - off < 4:
+            lines.append("    .byte " + ", ".join(f"{b:#x}" for b in data[off:nxt]))
+            off = nxt
+            continue
+        lines.append(_instruction(int.from_bytes(data[off:off + 4], "little"), sec.addr + off, names))
+        off += 4
 
 
 def _data(sec, names, lines):

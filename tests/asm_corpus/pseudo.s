@@ -40,6 +40,7 @@ _start:
     mv      a0, a1
     mv      sp, t0
     not     a0, a1
+    zext.b  a0, a1
     neg     a0, a1
     seqz    a0, a1
     snez    a0, a1

@@ -1,0 +1,91 @@
+"""`hv asm` and `hv dis`."""
+import os
+import sys
+
+from .errors import AsmError
+from .program import DEFAULT_BASE
+
+
+def _number(text):
+    """argparse type for addresses and words: 0x.., 0b.., 0o.. or decimal."""
+    import argparse
+    try:
+        value = int(text.replace("_", ""), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise argparse.ArgumentTypeError(f"{text} does not fit in 32 bits")
+    return value
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "asm", help="assemble RV32IMA assembly (GNU as syntax) into an ELF image",
+        description="Assemble one or more .s files (GNU as syntax, RV32IMA + Zicsr + Zifencei) "
+                    "into one linked ELF32 executable.  See docs/assembly.md.")
+    p.add_argument("sources", nargs="+", metavar="FILE.s", help="assembly source files, linked in this order")
+    p.add_argument("-o", "--output", metavar="FILE.elf", help="output file (default: first source with .elf)")
+    p.add_argument("--base", type=_number, default=DEFAULT_BASE, metavar="ADDR",
+                   help=f"address of .text (default {DEFAULT_BASE:#x})")
+    p.set_defaults(func=run_asm)
+
+    d = subparsers.add_parser(
+        "dis", help="disassemble an ELF image or one instruction word",
+        description="Disassemble the code of an ELF file the way objdump -d shows it, or one "
+                    "32-bit instruction word with --hex.")
+    d.add_argument("elf", nargs="?", metavar="FILE.elf", help="ELF executable")
+    d.add_argument("--hex", type=_number, metavar="WORD", help="disassemble this one instruction word")
+    d.add_argument("--pc", type=_number, default=0, metavar="ADDR", help="address of the --hex word (for branch targets)")
+    d.add_argument("-S", "--source", action="store_true",
+                   help="print assembly source that reassembles to the same bytes")
+    d.add_argument("--no-aliases", action="store_true", help="print real instructions, not pseudo-instructions")
+    d.set_defaults(func=run_dis)
+
+
+def _fail(message):
+    print(message, file=sys.stderr)
+    return 2
+
+
+def run_asm(args):
+    output = args.output or os.path.splitext(args.sources[0])[0] + ".elf"
+    from . import assemble_files
+    try:
+        image = assemble_files(args.sources, base=args.base)
+    except AsmError as exc:
+        return _fail(str(exc))
+    except RecursionError:
+        return _fail(f"{args.sources[0]}: error: expression nested too deeply")
+    try:
+        with open(output, "wb") as f:
+            f.write(image)
+    except OSError as exc:
+        return _fail(f"{output}: error: cannot write: {exc.strerror}")
+    return 0
+
+
+def run_dis(args):
+    from .disasm import decode_text
+    if args.hex is not None:
+        if args.elf:
+            return _fail("hv dis: error: give either FILE.elf or --hex WORD, not both")
+        mn, ops = decode_text(args.hex, args.pc, None, not args.no_aliases)
+        print(f"{mn} {ops}".rstrip())
+        return 0
+    if not args.elf:
+        return _fail("hv dis: error: give FILE.elf or --hex WORD")
+    from .elfread import read_elf
+    try:
+        with open(args.elf, "rb") as f:
+            image = read_elf(f.read(), args.elf)
+    except OSError as exc:
+        return _fail(f"{args.elf}: error: cannot read: {exc.strerror}")
+    except AsmError as exc:
+        return _fail(str(exc))
+    if args.source:
+        from .reassemble import to_source
+        sys.stdout.write(to_source(image, args.elf))
+    else:
+        from .listing import listing
+        sys.stdout.write(listing(image, args.elf, aliases=not args.no_aliases))
+    return 0
