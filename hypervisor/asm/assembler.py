@@ -10,7 +10,7 @@ from . import directives
 from .expr import Here, NotConstant, Sym, Value, evaluate, parse_expression
 from .forms import FORMS
 from .items import Align, Branch, InputSection, Insn, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE
-from .operands import convert, kind_of, matches
+from .operands import check_base_register, convert, kind_of, matches
 from .source import parse_source
 from .symbols import NowEnv, Symbol
 
@@ -88,6 +88,8 @@ class FileAssembler:
                                  hint="switch to .text first")
         texts = [t for t, _ in stmt.operands]
         kinds = [kind_of(t) for t in texts]
+        for text, loc in stmt.operands:
+            check_base_register(text, loc)
         for pattern, _usage, build in forms:
             if matches(pattern, kinds, texts):
                 ops = [convert(k, t, loc, self) for k, (t, loc) in zip(pattern, stmt.operands)]

@@ -8,14 +8,16 @@ Operand kinds used by the instruction forms (forms.py):
     c  CSR                  sstatus, 0x100
     f  fence set            any of i, o, r, w in that order: rw, iorw
 """
+import difflib
 import re
 
 from .expr import Num, Reloc, parse_expression
 from .items import Imm
-from .registers import register_number
+from .registers import REGISTERS, register_number
 from ..isa.csrs import csr_number
 
 _FENCE = re.compile(r"^i?o?r?w?$")
+_BASE = re.compile(r"\(\s*([A-Za-z_][\w]*)\s*\)\s*$")
 
 
 def split_mem(text):
@@ -37,6 +39,20 @@ def split_mem(text):
     if reg is None:
         return None
     return text[:i], i, reg
+
+
+def check_base_register(text, loc):
+    """`offset(a9)`: a register-like name that is not a register is a typo, not an
+    expression (it would otherwise end in a puzzling message about the expression)."""
+    m = _BASE.search(text)
+    if not m or register_number(m.group(1)) is not None or re.search(r"%\w+\s*$", text[:m.start()]):
+        return
+    name = m.group(1)
+    if re.match(r"^[xast]\d+$", name) or difflib.get_close_matches(name, REGISTERS, n=1, cutoff=0.8):
+        pool = [r for r in REGISTERS if (r[0] == "x" and r[1:].isdigit()) == (name[0] == "x")]
+        close = difflib.get_close_matches(name, pool, n=1, cutoff=0.5)
+        raise loc.at(loc.col + m.start(1)).error(
+            f"unknown register '{name}'", hint=f"did you mean '{close[0]}'?" if close else "x0..x31 or an ABI name")
 
 
 def kind_of(text):
