@@ -36,11 +36,11 @@ def resolve_image(image, mem):
         return load_image(bytes(image), RAM_BASE, mem)
     text = str(image)
     entry = bundled(text)
-    if entry is not None and not os.path.exists(text):
+    if entry is not None and not os.path.isfile(text):
         return load_image(IMAGES_DIR / entry["file"], RAM_BASE, mem, name=text)
     if text.endswith((".s", ".S")):
         return load_image(_assemble(text), RAM_BASE, mem, name=text)
-    if not os.path.exists(text):
+    if not os.path.isfile(text):
         names = ", ".join(e["name"] for e in manifest()) or "none installed"
         raise ImageError(f"{text}: no such file or bundled image (bundled: {names})")
     return load_image(text, RAM_BASE, mem)
