@@ -1,0 +1,1 @@
+"""The screens of `hv top`, one per file: main, help, confirm-kill, picker, step."""
