@@ -272,6 +272,61 @@ __asm__(".section .text.bench_trap, \"ax\"\n"
         "1:      j       1b\n"
         ".previous\n");
 
+#ifdef COMPUTE_TIMER
+/* bench-full.elf: a 100 Hz supervisor timer interrupt, as a kernel's scheduler tick would
+ * take, under the whole monitor.  The handler saves what it uses in a small area found
+ * through sscratch, re-arms the timer 100,000 ticks (10 ms at 10 MHz) ahead through SBI TIME
+ * set_timer, and returns; any other trap fails the run. */
+#define TICK 100000
+uint32_t bench_ticks;
+static uint32_t tick_save[8];
+void bench_tick(void);
+__asm__(".section .text.bench_trap, \"ax\"\n"
+        ".balign 4\n"
+        "bench_tick:\n"
+        "        csrrw   sp, sscratch, sp\n"
+        "        sw      t0, 0(sp)\n"
+        "        sw      a0, 4(sp)\n"
+        "        sw      a1, 8(sp)\n"
+        "        sw      a6, 12(sp)\n"
+        "        sw      a7, 16(sp)\n"
+        "        csrr    t0, scause\n"
+        "        bgez    t0, bench_fail\n"          /* not an interrupt */
+        "        la      t0, bench_ticks\n"
+        "        lw      a0, 0(t0)\n"
+        "        addi    a0, a0, 1\n"
+        "        sw      a0, 0(t0)\n"
+        "1:      rdtimeh a1\n"
+        "        rdtime  a0\n"
+        "        rdtimeh t0\n"
+        "        bne     a1, t0, 1b\n"
+        "        li      t0, 100000\n"
+        "        add     t0, a0, t0\n"
+        "        sltu    a6, t0, a0\n"              /* carry into the high word */
+        "        add     a1, a1, a6\n"
+        "        mv      a0, t0\n"
+        "        li      a6, 0\n"
+        "        li      a7, 0x54494D45\n"          /* SBI TIME set_timer */
+        "        ecall\n"
+        "        lw      t0, 0(sp)\n"
+        "        lw      a0, 4(sp)\n"
+        "        lw      a1, 8(sp)\n"
+        "        lw      a6, 12(sp)\n"
+        "        lw      a7, 16(sp)\n"
+        "        csrrw   sp, sscratch, sp\n"
+        "        sret\n"
+        ".previous\n");
+
+static void timer_on(void)
+{
+        csr_write(sscratch, (uintptr_t)tick_save);
+        csr_write(stvec, (uintptr_t)bench_tick);
+        sbi_set_timer(rdtime64() + TICK);
+        csr_set(sie, SIE_STIE);
+        csr_set(sstatus, SSTATUS_SIE);
+}
+#endif
+
 #ifdef COMPUTE_SV32
 static void paging_on(void)
 {
@@ -298,6 +353,9 @@ int main(unsigned long hartid, const void *dtb)
         csr_write(stvec, (uintptr_t)bench_fail);
 #ifdef COMPUTE_SV32
         paging_on();
+#endif
+#ifdef COMPUTE_TIMER
+        timer_on();
 #endif
         h_sieve = phase_sieve(&count);
         h_crc = phase_crc();

@@ -29,6 +29,9 @@ GUESTS = [
      "bench at a small size (~5M instructions, image under 64 KiB) for quick tests"),
     ("bench-sv32", "16M",
      "bench under its own identity-mapped Sv32 page tables (4 MiB megapages); needs S-mode"),
+    ("bench-full", "16M",
+     "bench-sv32 plus a 100 Hz timer interrupt re-armed through SBI: the whole monitor at "
+     "work; hvlab only (uses SBI)"),
     ("timer", "16M",
      "Programs the timer via SBI set_timer and counts 10 ticks at 100 Hz, idling in wfi "
      "between interrupts"),
