@@ -183,6 +183,10 @@ def _alu_pseudos():
         "seqz": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("sltiu", l, rd=rd, rs1=rs, imm_i=one(l)))],
         "snez": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("sltu", l, rd=rd, rs1=ZERO, rs2=rs))],
         "sltz": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("slt", l, rd=rd, rs1=rs, rs2=ZERO))],
+        "sgt": [("rrr", "rd, rs, rt", lambda c, l, rd, rs, rt: c.emit("slt", l, rd=rd, rs1=rt, rs2=rs))],
+        "sgtu": [("rrr", "rd, rs, rt", lambda c, l, rd, rs, rt: c.emit("sltu", l, rd=rd, rs1=rt, rs2=rs))],
+        "scall": [("", "", lambda c, l: c.emit("ecall", l))],       # pre-1.0 names of ecall,
+        "sbreak": [("", "", lambda c, l: c.emit("ebreak", l))],     # ebreak
         "sgtz": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("slt", l, rd=rd, rs1=ZERO, rs2=rs))],
     }
 
