@@ -46,6 +46,10 @@ _start:
     snez    a0, a1
     sltz    a0, a1
     sgtz    a0, a1
+    sgt     a0, a1, a2
+    sgtu    t0, t1, t2
+    scall
+    sbreak
 loop:
     beqz    a0, loop
     bnez    a0, loop
