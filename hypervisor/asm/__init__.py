@@ -13,7 +13,11 @@ from .program import DEFAULT_BASE, build, link
 
 def assemble_sources(sources, base=DEFAULT_BASE):
     """[(filename, text)] -> ELF image bytes."""
-    return link(build(sources, base))
+    try:
+        return link(build(sources, base))
+    except RecursionError:
+        name = sources[0][0] if sources else "<string>"
+        raise AsmError("an expression is nested too deeply (over ~900 levels)", name) from None
 
 
 def assemble_text(text, base=DEFAULT_BASE, filename="<string>"):
@@ -36,10 +40,20 @@ def assemble_files(paths, base=DEFAULT_BASE):
 
 
 def disassemble_word(word, pc=0, symbols=None):
-    """One instruction word as text, with GNU objdump's pseudo-instruction forms."""
+    """One instruction word as text, with GNU objdump's pseudo-instruction forms, e.g.
+    "beq a0,a1,80400010 <loop+0x8>".  `symbols` is {address: name}, or a `Symbols` built
+    once from it (cheaper when disassembling many words); without symbols, targets are
+    printed as 0x-hex addresses."""
     from .disasm import disassemble_word as dis
     return dis(word, pc, symbols)
 
 
+def __getattr__(name):
+    if name == "Symbols":
+        from .disasm import Symbols
+        return Symbols
+    raise AttributeError(name)
+
+
 __all__ = ["AsmError", "assemble_files", "assemble_text", "assemble_sources",
-           "disassemble_word", "DEFAULT_BASE"]
+           "disassemble_word", "Symbols", "DEFAULT_BASE"]

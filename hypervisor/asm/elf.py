@@ -80,70 +80,80 @@ def _symtab(symbols, index_of, strtab):
     return bytes(out), first_global
 
 
-def write_elf(sections, symbols, entry):
-    """The bytes of an executable holding `sections` (allocated ones first, in address order)."""
-    alloc = [s for s in sections if s.flags & SHF_ALLOC]
-    other = [s for s in sections if not s.flags & SHF_ALLOC]
-    groups = _segments(alloc)
+def _align(value, align):
+    return (value + align - 1) // align * align if align > 1 else value
+
+
+def _file_offsets(alloc, other):
+    """File offset of each section, and the end of the section contents."""
     first = alloc[0].addr if alloc else 0
-    data_start = PAGE + (first % PAGE)
+    data_start = PAGE + (first % PAGE)       # offset = address (mod 4 KiB), for PT_LOAD
     offsets, end = {}, data_start
     for sec in alloc:
         offsets[id(sec)] = data_start + (sec.addr - first)
         if not sec.nobits:
             end = max(end, offsets[id(sec)] + sec.size)
     for sec in other:
-        end = (end + sec.align - 1) // sec.align * sec.align if sec.align > 1 else end
+        end = _align(end, sec.align)
         offsets[id(sec)] = end
         end += sec.size
+    return offsets, end
 
-    shstr, strtab = _StrTab(), _StrTab()
-    index_of = {id(s): i + 1 for i, s in enumerate(alloc + other)}
-    symtab, first_global = _symtab(symbols, index_of, strtab)
-    extra = [(".symtab", SHT_SYMTAB, symtab, 4), (".strtab", SHT_STRTAB, bytes(strtab.data), 1),
-             (".shstrtab", SHT_STRTAB, None, 1)]
-    for sec in alloc + other:
-        shstr.add(sec.name)
-    for name, *_ in extra:
-        shstr.add(name)
 
-    extra_offsets = []
-    for name, _type, blob, align in extra:
-        end = (end + align - 1) // align * align
-        extra_offsets.append(end)
-        end += len(shstr.data) if blob is None else len(blob)
-    shoff = (end + 3) // 4 * 4
-
-    image = bytearray(shoff)
-    phnum = len(groups)
-    shnum = 1 + len(alloc) + len(other) + len(extra)
-    image[0:52] = struct.pack("<4sBBBBB7xHHIIIIIHHHHHH", b"\x7fELF", 1, 1, 1, 0, 0,
-                              ET_EXEC, EM_RISCV, 1, entry, 52, shoff,
-                              0,      # e_flags: soft-float ABI, no RVC (psABI "e_flags")
-                              52, 32, phnum, 40, shnum, shnum - 1)
-    for i, (perm, secs) in enumerate(groups):
+def _program_headers(groups, offsets):
+    out = bytearray()
+    for perm, secs in groups:
         vaddr = secs[0].addr
         filesz = max((s.addr + s.size for s in secs if not s.nobits), default=vaddr) - vaddr
         memsz = secs[-1].addr + secs[-1].size - vaddr
-        image[52 + 32 * i: 84 + 32 * i] = struct.pack("<IIIIIIII", PT_LOAD, offsets[id(secs[0])],
-                                                      vaddr, vaddr, filesz, memsz, perm, PAGE)
-    for sec in alloc + other:
+        out += struct.pack("<IIIIIIII", PT_LOAD, offsets[id(secs[0])], vaddr, vaddr,
+                           filesz, memsz, perm, PAGE)
+    return out
+
+
+def write_elf(sections, symbols, entry):
+    """The bytes of an executable holding `sections` (allocated ones first, in address order)."""
+    alloc = [s for s in sections if s.flags & SHF_ALLOC]
+    other = [s for s in sections if not s.flags & SHF_ALLOC]
+    placed = alloc + other
+    groups = _segments(alloc)
+    offsets, end = _file_offsets(alloc, other)
+
+    shstr, strtab = _StrTab(), _StrTab()
+    symtab, first_global = _symtab(symbols, {id(s): i + 1 for i, s in enumerate(placed)}, strtab)
+    for sec in placed:
+        shstr.add(sec.name)
+    for name in (".symtab", ".strtab", ".shstrtab"):
+        shstr.add(name)
+    # (name, type, contents, alignment, link, info, entsize); .strtab is section len(placed)+2
+    tables = [(".symtab", SHT_SYMTAB, symtab, 4, len(placed) + 2, first_global, 16),
+              (".strtab", SHT_STRTAB, bytes(strtab.data), 1, 0, 0, 0),
+              (".shstrtab", SHT_STRTAB, bytes(shstr.data), 1, 0, 0, 0)]
+    table_offsets = []
+    for table in tables:
+        end = _align(end, table[3])
+        table_offsets.append(end)
+        end += len(table[2])
+    shoff = _align(end, 4)
+
+    image = bytearray(shoff)
+    shnum = 1 + len(placed) + len(tables)
+    image[0:52] = struct.pack("<4sBBBBB7xHHIIIIIHHHHHH", b"\x7fELF", 1, 1, 1, 0, 0,
+                              ET_EXEC, EM_RISCV, 1, entry, 52, shoff,
+                              0,      # e_flags: soft-float ABI, no RVC (psABI "e_flags")
+                              52, 32, len(groups), 40, shnum, shnum - 1)
+    image[52:52 + 32 * len(groups)] = _program_headers(groups, offsets)
+    for sec in placed:
         if not sec.nobits:
             image[offsets[id(sec)]:offsets[id(sec)] + sec.size] = sec.data
-    for (name, _type, blob, _align), off in zip(extra, extra_offsets):
-        blob = bytes(shstr.data) if blob is None else blob
-        image[off:off + len(blob)] = blob
-
-    headers = bytearray(40)
-    for sec in alloc + other:
-        headers += struct.pack("<IIIIIIIIII", shstr.add(sec.name),
+    headers = bytearray(40)                     # section 0: the null section
+    for sec in placed:
+        headers += struct.pack("<IIIIIIIIII", shstr.index[sec.name],
                                SHT_NOBITS if sec.nobits else SHT_PROGBITS, sec.flags, sec.addr,
                                offsets[id(sec)], sec.size, 0, 0, sec.align, 0)
-    strtab_index = 1 + len(alloc) + len(other) + 1
-    for (name, type_, blob, align), off in zip(extra, extra_offsets):
-        size = len(shstr.data) if blob is None else len(blob)
-        link, info, entsize = (strtab_index, first_global, 16) if type_ == SHT_SYMTAB else (0, 0, 0)
-        headers += struct.pack("<IIIIIIIIII", shstr.index[name], type_, 0, 0, off, size,
+    for (name, type_, blob, align, link, info, entsize), off in zip(tables, table_offsets):
+        image[off:off + len(blob)] = blob
+        headers += struct.pack("<IIIIIIIIII", shstr.index[name], type_, 0, 0, off, len(blob),
                                link, info, align, entsize)
     return bytes(image) + bytes(headers)
 

@@ -36,9 +36,14 @@ class ElfImage:
     symbols: list = field(default_factory=list)
 
     def labels(self, section=None):
-        """{address: name} of the symbols that name places (in `section` if given)."""
+        """{address: name} of the symbols that name places (in `section` if given).  Of
+        several at one address, the one objdump shows (binutils objdump.c compare_symbols):
+        functions, then objects, then globals, then names not starting with '.', by name."""
+        def preference(s):
+            return (s.type != "STT_FUNC", s.type != "STT_OBJECT", not s.is_global,
+                    s.name.startswith("."), s.name)
         out = {}
-        for s in sorted(self.symbols, key=lambda s: not s.is_global):   # globals win
+        for s in sorted(self.symbols, key=preference):
             if s.section and (section is None or s.section == section):
                 out.setdefault(s.value, s.name)
         return out
