@@ -7,9 +7,9 @@ import difflib
 
 from ..isa.instructions import BY_MNEMONIC
 from . import directives
-from .expr import Here, NotConstant, Sym, Value, evaluate, parse_expression
+from .expr import Here, NotConstant, Sym, evaluate, parse_expression
 from .forms import FORMS
-from .items import Align, Branch, InputSection, Insn, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE
+from .items import Align, Branch, Imm, InputSection, Insn, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE
 from .operands import check_base_register, convert, kind_of, matches
 from .source import parse_source
 from .symbols import NowEnv, Symbol
@@ -153,7 +153,6 @@ class FileAssembler:
 
     def expr_now(self, text, loc, message):
         """Parse and evaluate a directive argument that must be constant here."""
-        from .items import Imm
         return self.constant_now(Imm(parse_expression(text, loc, self), loc), message,
                                  "only numbers, .equ symbols defined above, and distances between labels with no alignment or branch between them are known here")
 
@@ -173,6 +172,3 @@ class FileAssembler:
     def align(self, sec, power_bytes):
         """Record an alignment requirement (GNU as record_alignment)."""
         sec.align = max(sec.align, power_bytes)
-
-
-__all__ = ["FileAssembler", "Value", "Sym"]

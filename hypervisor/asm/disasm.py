@@ -41,6 +41,16 @@ class Symbols:
         return name if base == addr else f"{name}+{addr - base:#x}"
 
 
+_LAST = [None, None, None]      # (the dict, its length, its Symbols): a single-step view
+                                # passes the same dict for every word
+
+
+def _symbols_for(mapping):
+    if _LAST[0] is not mapping or _LAST[1] != len(mapping):
+        _LAST[:] = [mapping, len(mapping), Symbols(mapping)]
+    return _LAST[2]
+
+
 def _target(addr, symbols):
     """objdump: `80400010 <loop>`, or `0x80400010` when there are no symbols at all."""
     addr &= 0xFFFFFFFF
@@ -159,7 +169,7 @@ def _operands(insn, f, pc, symbols):
 def decode_text(word, pc=0, symbols=None, aliases=True):
     """(mnemonic, operands) for a word; unknown words are (".4byte", "0x...")."""
     if symbols is not None and not isinstance(symbols, Symbols):
-        symbols = Symbols(symbols)
+        symbols = _symbols_for(symbols)
     found = decode(word & 0xFFFFFFFF)
     if found is None:
         return ".4byte", f"{word & 0xFFFFFFFF:#x}"

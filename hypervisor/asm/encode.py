@@ -5,10 +5,10 @@ Immediate fields are computed as the GNU linker would resolve the relocations GN
 R_RISCV_PCREL_HI20/PCREL_LO12 (the low part uses the value computed at its auipc), branch and
 jal targets are R_RISCV_BRANCH/JAL.  hi20 rounds so that hi20<<12 + sext(lo12) is the value.
 """
-from ..isa.instructions import BY_MNEMONIC, encode as encode_insn
+from ..isa.instructions import encode as encode_insn
 from .expr import evaluate
 from .forms import sext12
-from .items import Align, Branch, Bytes, Data, Insn, nop_fill
+from .items import Align, Branch, Data, Insn, nop_fill
 from .symbols import FinalEnv
 
 LOW_KINDS = (None, "lo", "pcrel_lo", "pcrel_lo_of")
@@ -153,6 +153,3 @@ def collect_pcrel_hi(unit, program):
                 if imm is not None and not isinstance(imm, int) and imm.kind == "pcrel_hi":
                     pc = sec.addr + frag.start + offset
                     program.pcrel_hi[pc] = env.address(imm.node, imm.loc) - pc
-
-
-__all__ = ["Encoder", "collect_pcrel_hi", "BY_MNEMONIC", "Bytes"]

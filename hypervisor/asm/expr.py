@@ -13,7 +13,6 @@ that is how `end - start` becomes a constant.
 """
 import re
 
-from .errors import AsmError
 
 MASK64 = (1 << 64) - 1
 
@@ -302,20 +301,3 @@ def _binary(node, a, b, env):
     def err(message):
         return env.loc.at(node.col).error(message)
     return Value(None, wrap64(_arith(op, x, y, err)))
-
-
-def symbols_in(node):
-    """All Sym nodes in an AST (for undefined-symbol checks)."""
-    if isinstance(node, Sym):
-        yield node
-    elif isinstance(node, Unary):
-        yield from symbols_in(node.arg)
-    elif isinstance(node, Binary):
-        yield from symbols_in(node.left)
-        yield from symbols_in(node.right)
-    elif isinstance(node, Reloc):
-        yield from symbols_in(node.arg)
-
-
-__all__ = ["Num", "Sym", "Here", "Unary", "Binary", "Reloc", "Value", "NotConstant",
-           "parse_expression", "evaluate", "wrap64", "char_value", "AsmError"]

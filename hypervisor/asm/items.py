@@ -56,10 +56,6 @@ class InputSection:
         var.frag = frag
         self.frags.append(Frag(self))
 
-    @property
-    def address(self):
-        return self.addr
-
     def __repr__(self):
         return f"<{self.filename}:{self.name}>"
 

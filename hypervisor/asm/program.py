@@ -9,7 +9,6 @@ from .assembler import FileAssembler
 from .elf import ElfSection, ElfSymbol, STB_GLOBAL, STB_LOCAL, STB_WEAK, file_symbol, write_elf
 from .encode import Encoder, collect_pcrel_hi
 from .expr import Value, evaluate
-from .items import SHF_EXECINSTR
 from .layout import place, relax
 from .symbols import FinalEnv
 
@@ -121,6 +120,3 @@ def link(program):
         sections.append(es)
         sections_of[id(out)] = es
     return write_elf(sections, _elf_symbols(program, sections_of), program.entry)
-
-
-__all__ = ["build", "link", "Program", "DEFAULT_BASE", "SHF_EXECINSTR"]
