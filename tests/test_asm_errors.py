@@ -48,6 +48,7 @@ CASES = [
     ("  .space x\nx:", 1, 10, [".space needs a constant size"]),
     ("  ret junk", 1, 3, ["invalid operands for 'ret'"]),
     ("  .section .foo, \"q\"", 1, 18, ["unknown section flag 'q'"]),
+    ("  .text 1", 1, 9, ["subsections are not supported"]),
 ]
 
 

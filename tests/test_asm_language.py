@@ -46,6 +46,7 @@ def symbols(source):
     ("unimp", [0xC0001073]),                             # csrrw zero, cycle, zero
     ("call f\nf: ret", [0x00000097, 0x008080E7, 0x00008067]),  # auipc ra, 0; jalr 8(ra)
     ("tail f\nf: ret", [0x00000317, 0x00830067, 0x00008067]),  # auipc t1, 0; jr 8(t1)
+    ("call f@plt\nf: ret", [0x00000097, 0x008080E7, 0x00008067]),  # as older GCC writes it
 ])
 def test_expansions(source, expected):
     assert words(source) == expected

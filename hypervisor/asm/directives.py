@@ -66,7 +66,10 @@ def _section(unit, stmt):
 
 def _named_section(name):
     def handler(unit, stmt):
-        _args(stmt, 0, 1)     # `.text 1` (a subsection) is accepted and ignored
+        ops = _args(stmt, 0, 1)
+        if ops and ops[0][0] != "0":
+            raise ops[0][1].error("subsections are not supported", ops[0][0],
+                                  hint=f"use another section, e.g. .section {name}.more")
         unit.switch(unit.section(name))
     return handler
 

@@ -95,6 +95,8 @@ def convert(kind, text, loc, ctx):
     if kind == "r":
         return register_number(text)
     if kind == "i":
+        if text.endswith("@plt"):      # call foo@plt (older GCC): the same call here
+            text = text[:-4]
         return immediate(text, loc, ctx)
     if kind == "c":
         number = csr_number(text)
