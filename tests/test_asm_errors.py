@@ -25,7 +25,7 @@ CASES = [
     ("x: nop\nx: nop", 2, 1, ["symbol 'x' is already defined", "line 1"]),
     ("  .wrd 1", 1, 3, ["unknown directive '.wrd'", "did you mean '.word'"]),
     ("x: nop\n  li a0, x", 2, 10, ["li needs a constant", "use la"]),
-    ("  li a0, 0x100000000", 1, 3, ["does not fit in 32 bits"]),
+    ("  li a0, 0x100000000", 1, 10, ["does not fit in 32 bits"]),
     ("  addi a0, a0, %pcrel_lo(x)\nx: nop", 1, 16, ["%pcrel_lo needs the label of an auipc"]),
     ("  addi a0, a0, %hi(x)\nx: nop", 1, 16, ["%hi is not allowed in the 12-bit immediate"]),
     ("  addi a0, a0, %foo(x)", 1, 16, ["unknown relocation function '%foo'"]),

@@ -30,13 +30,13 @@ def sext12(v):
     return v - 0x1000 if v & 0x800 else v
 
 
-def li_words(rd, value, ctx, loc):
+def li_words(rd, value, ctx, loc, operand_loc=None):
     """`li rd, value` as GNU as expands it (tc-riscv.c load_const): lui for the upper part
     when it is non-zero, then addi for the low 12 bits when they are non-zero (or alone)."""
     if 0 <= value <= 0xFFFFFFFF:           # normalize_constant_expr: a 32-bit pattern
         value = (value ^ 0x80000000) - 0x80000000
     if not -0x80000000 <= value <= 0x7FFFFFFF:
-        raise loc.error(f"value {value:#x} does not fit in 32 bits",
+        raise (operand_loc or loc).error(f"value {value:#x} does not fit in 32 bits",
                         hint="li takes -0x80000000..0xffffffff")
     low = sext12(value)
     upper = value - low
@@ -48,7 +48,7 @@ def li_words(rd, value, ctx, loc):
 
 def _li(ctx, loc, rd, imm):
     value = ctx.constant_now(imm, "li needs a constant", "use la to load an address")
-    li_words(rd, value, ctx, loc)
+    li_words(rd, value, ctx, loc, imm.loc)
 
 
 def _la(ctx, loc, rd, imm):
@@ -56,7 +56,7 @@ def _la(ctx, loc, rd, imm):
     ctx.plain(imm)
     value = ctx.value_now(imm)
     if value is not None:
-        li_words(rd, value, ctx, loc)
+        li_words(rd, value, ctx, loc, imm.loc)
         return
     _pcrel_pair(ctx, loc, rd, imm, "addi", rd=rd, rs1=rd)
 
