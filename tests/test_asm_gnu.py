@@ -21,8 +21,8 @@ from hypervisor.asm.registers import register_number
 from hypervisor.isa.csrs import ALIASES, CSRS, csr_number
 
 CORPUS = Path(__file__).parent / "asm_corpus"
-pytestmark = pytest.mark.skipif(not ref.available(),
-                                reason="riscv64-unknown-elf-as/ld/objdump not installed (CI installs them)")
+needs_gnu = pytest.mark.skipif(not ref.available(),
+                               reason="riscv64-unknown-elf-as/ld/objdump not installed (CI installs them)")
 
 
 def corpus_groups():
@@ -45,6 +45,7 @@ def _paths(group):
     return [str(CORPUS / f) for f in group]
 
 
+@needs_gnu
 @pytest.mark.parametrize("group", GROUPS, ids=lambda g: "+".join(g))
 def test_section_bytes_equal_gnu(group):
     ours = assemble_files(_paths(group))
@@ -101,6 +102,7 @@ def _same(mine, theirs):
 OBJDUMP_GROUPS = [g for g in GROUPS if g[0] != "directives.s"]   # has misaligned code on purpose
 
 
+@needs_gnu
 @pytest.mark.parametrize("group", OBJDUMP_GROUPS, ids=lambda g: "+".join(g))
 def test_disassembly_agrees_with_objdump(group):
     elf = assemble_files(_paths(group))
@@ -112,6 +114,7 @@ def test_disassembly_agrees_with_objdump(group):
     assert not bad
 
 
+@needs_gnu
 def test_csr_names_agree_with_gnu(tmp_path):
     """Every CSR name we know is accepted by GNU as with the same number, and the name we
     print for each of the 4096 numbers is objdump's (where objdump names it)."""
