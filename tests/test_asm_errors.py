@@ -49,6 +49,8 @@ CASES = [
     ("  ret junk", 1, 3, ["invalid operands for 'ret'"]),
     ("  .section .foo, \"q\"", 1, 18, ["unknown section flag 'q'"]),
     ("  .text 1", 1, 9, ["subsections are not supported"]),
+    ("  .fill -1", 1, 9, [".fill size -1 out of range"]),
+    ("  .space 0x80000000", 1, 10, [".space size 2147483648 out of range"]),
 ]
 
 

@@ -9,6 +9,7 @@ from .operands import immediate
 _NAME = re.compile(r"^[A-Za-z_.$][\w.$]*$")
 _STRING_ESCAPE = re.compile(r"\\(?:[0-7]{1,3}|x[0-9a-fA-F]+|.)|[^\\]", re.S)
 MAX_ALIGN_POWER = 16
+MAX_FILL = 64 << 20        # one directive reserves at most 64 MiB (hvlab's default guest RAM)
 
 
 def _args(stmt, least, most=None):
@@ -109,11 +110,15 @@ def _space(unit, stmt):
     ops = _args(stmt, 1, 2)
     count = unit.expr_now(*ops[0], f"{stmt.name} needs a constant size")
     fill = unit.expr_now(*ops[1], "fill value must be constant") if len(ops) > 1 else 0
-    if count < 0:
-        raise ops[0][1].error(f"{stmt.name} size is negative", ops[0][0])
+    _check_size(count, ops[0], stmt.name)
     if fill and unit.cur.nobits:
         _need_data(unit, stmt)
     unit.cur.add(Bytes(bytes([fill & 0xFF]) * count), count)
+
+
+def _check_size(count, op, name):
+    if not 0 <= count <= MAX_FILL:
+        raise op[1].error(f"{name} size {count} out of range", op[0], hint=f"0..{MAX_FILL:#x} bytes")
 
 
 def _fill(unit, stmt):
@@ -121,7 +126,9 @@ def _fill(unit, stmt):
     repeat = unit.expr_now(*ops[0], ".fill needs a constant repeat count")
     size = unit.expr_now(*ops[1], ".fill size must be constant") if len(ops) > 1 else 1
     value = unit.expr_now(*ops[2], ".fill value must be constant") if len(ops) > 2 else 0
-    size = min(size, 8)
+    _check_size(repeat, ops[0], ".fill")
+    if not 0 <= size <= 8:
+        raise ops[1][1].error(".fill size out of range", ops[1][0], hint="0..8 bytes")
     # GAS: a value wider than 4 bytes has zero upper bytes
     one = (value & 0xFFFFFFFF).to_bytes(8, "little")[:size]
     if value and unit.cur.nobits:
