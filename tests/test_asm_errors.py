@@ -108,3 +108,24 @@ def test_hv_dis_not_an_elf(tmp_path, capsys):
     assert cli.main(["dis", str(path)]) == 2
     err = capsys.readouterr().err
     assert "not a readable ELF file" in err and err.count("\n") == 1
+
+
+# --- no input makes the assembler crash ------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st   # noqa: E402
+
+VOCABULARY = ["addi", "lw", "sw", "beq", "j", "jalr", "li", "la", "call", "csrr", "fence", "sc.w",
+              ".word", ".byte", ".ascii", ".align", ".balign", ".space", ".fill", ".equ", ".set",
+              ".section", ".text", ".bss", ".globl", ".option", ".pushsection", ".popsection",
+              "a0", "sp", "x0", "(a0)", "4(sp)", "%hi(x)", "%pcrel_lo(1b)", "x", "x:", "1:", "1b",
+              "1f", ".", "-", "*", "/", "<<", "(", ")", ",", ",", "0", "2047", "-4096", "0x7ff",
+              "'a'", '"s"', '"a\\', "sstatus", "rw", ";", "#", "/*", "*/", "\n", "\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=30))
+def test_any_input_is_assembled_or_an_asm_error(tokens):
+    try:
+        assemble_text(" ".join(tokens))
+    except AsmError as err:
+        assert "\n" not in str(err)
