@@ -382,8 +382,9 @@ def _run(st, ram, gmap, tlb, budget, stop):
             code = RUN_CRASH
             break
         st[CNT_EXC_DELEGATED] += 1
-        pc = npc
-        fbase = NO_PAGE
+        left -= 1                                   # a trap is a step of the budget: a handler
+        pc = npc                                    # that traps again (a trap storm) must not
+        fbase = NO_PAGE                             # keep run() from returning
     st[PC] = pc
     st[0] = 0
     return code
