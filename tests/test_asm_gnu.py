@@ -21,8 +21,8 @@ from hypervisor.asm.registers import register_number
 from hypervisor.isa.csrs import ALIASES, CSRS, csr_number
 
 CORPUS = Path(__file__).parent / "asm_corpus"
-needs_gnu = pytest.mark.skipif(not ref.available(),
-                               reason="riscv64-unknown-elf-as/ld/objdump not installed (CI installs them)")
+needs_gnu = pytest.mark.skipif(
+    not ref.available(), reason="riscv64-unknown-elf-as/ld/objdump not installed (CI installs them)")
 
 
 def corpus_groups():

@@ -60,11 +60,13 @@ def test_long_branch_is_opposite_branch_over_jal():
 
 def test_comments_separators_and_char_constants():
     plain = "addi a0, a0, 35\naddi a1, a1, 59\n"
-    assert words("addi a0, a0, '#'  // comment\naddi a1, a1, ';' ; /* block\n comment */") == words(plain)
+    source = "addi a0, a0, '#'  // comment\naddi a1, a1, ';' ; /* block\n comment */"
+    assert words(source) == words(plain)
 
 
 def test_rodata_directive_is_section_rodata():
-    assert section_bytes(".rodata\n.word 7", ".rodata") == section_bytes(".section .rodata\n.word 7", ".rodata")
+    ours = section_bytes(".rodata\n.word 7", ".rodata")
+    assert ours == section_bytes(".section .rodata\n.word 7", ".rodata")
 
 
 def test_expression_semantics_are_gnu_as_64_bit():
@@ -83,7 +85,8 @@ def test_set_redefinition_keeps_earlier_uses():
 
 
 def test_strings():
-    data = section_bytes('.data\n.ascii "a\\tb", "\\x41\\101\\\\\\""\n.asciz "z"\n.string ""', ".data")
+    source = '.data\n.ascii "a\\tb", "\\x41\\101\\\\\\""\n.asciz "z"\n.string ""'
+    data = section_bytes(source, ".data")
     assert data == b"a\tbAA\\\"z\0\0"
 
 
@@ -94,7 +97,8 @@ def test_local_labels():
 
 def test_code_section_end_is_padded_like_gnu_as():
     assert section_bytes(".byte 5", ".text") == bytes([5, 0, 1, 0])          # byte, 0, c.nop
-    assert section_bytes("nop\n.byte 1\n.align 2\nret", ".text")[4:9] == bytes([1, 0x67, 0x80, 0, 0])
+    unaligned = section_bytes("nop\n.byte 1\n.align 2\nret", ".text")
+    assert unaligned[4:9] == bytes([1, 0x67, 0x80, 0, 0])       # ret right after the byte
 
 
 def test_symbol_table():
@@ -134,7 +138,8 @@ def test_placement_order_and_alignment():
         nop
     """))
     assert [(n, hex(a)) for n, (a, _d, _s) in secs.items()] == [
-        (".text", "0x80400000"), (".rodata", "0x80400008"), (".data", "0x80400009"), (".bss", "0x8040000a")]
+        (".text", "0x80400000"), (".rodata", "0x80400008"), (".data", "0x80400009"),
+        (".bss", "0x8040000a")]
 
 
 def test_assemble_files_reports_unreadable(tmp_path):

@@ -16,11 +16,10 @@ from .symbols import NowEnv, Symbol
 
 # Flags and type GNU as gives a section from its name alone (bfd/elf.c special_sections:
 # ".text" also covers ".text.*", and so on).
-_DEFAULTS = ((".text", SHF_ALLOC | SHF_EXECINSTR, False), (".init", SHF_ALLOC | SHF_EXECINSTR, False),
-             (".fini", SHF_ALLOC | SHF_EXECINSTR, False), (".rodata", SHF_ALLOC, False),
-             (".srodata", SHF_ALLOC, False), (".data", SHF_ALLOC | SHF_WRITE, False),
-             (".sdata", SHF_ALLOC | SHF_WRITE, False), (".bss", SHF_ALLOC | SHF_WRITE, True),
-             (".sbss", SHF_ALLOC | SHF_WRITE, True))
+_CODE, _RO, _RW = SHF_ALLOC | SHF_EXECINSTR, SHF_ALLOC, SHF_ALLOC | SHF_WRITE
+_DEFAULTS = ((".text", _CODE, False), (".init", _CODE, False), (".fini", _CODE, False),
+             (".rodata", _RO, False), (".srodata", _RO, False), (".data", _RW, False),
+             (".sdata", _RW, False), (".bss", _RW, True), (".sbss", _RW, True))
 
 
 def default_flags(name):
@@ -81,7 +80,8 @@ class FileAssembler:
         forms = FORMS.get(stmt.name)
         if forms is None:
             close = difflib.get_close_matches(stmt.name, FORMS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "not an RV32IMA/Zicsr/Zifencei instruction"
+            hint = (f"did you mean '{close[0]}'?" if close
+                    else "not an RV32IMA/Zicsr/Zifencei instruction")
             raise stmt.loc.error(f"unknown instruction '{stmt.name}'", hint=hint)
         if self.cur.nobits:
             raise stmt.loc.error(f"instruction in section {self.cur.name}, which holds no data",
@@ -96,7 +96,8 @@ class FileAssembler:
                 build(self, stmt.loc, *ops)
                 return
         usages = " | ".join(f"{stmt.name} {u}".strip() for _p, u, _b in forms)
-        raise stmt.loc.error(f"invalid operands for '{stmt.name}'", stmt.text, hint=f"expected {usages}")
+        raise stmt.loc.error(f"invalid operands for '{stmt.name}'", stmt.text,
+                             hint=f"expected {usages}")
 
     # --- symbols ---------------------------------------------------------------------------
     def symbol(self, name, loc=None):
@@ -116,7 +117,8 @@ class FileAssembler:
         if sym.defined:
             raise loc.error(f"symbol '{name}' is already defined",
                             hint=f"first defined at line {sym.loc.line}")
-        sym.kind, sym.frag, sym.offset, sym.loc, sym.shown = "label", self.cur.frag, self.cur.frag.size, loc, name
+        sym.kind, sym.loc, sym.shown = "label", loc, name
+        sym.frag, sym.offset = self.cur.frag, self.cur.frag.size
 
     def symbol_ref(self, name, col):
         sym = self.symbols.get(name)
@@ -153,8 +155,9 @@ class FileAssembler:
 
     def expr_now(self, text, loc, message):
         """Parse and evaluate a directive argument that must be constant here."""
-        return self.constant_now(Imm(parse_expression(text, loc, self), loc), message,
-                                 "only numbers, .equ symbols defined above, and distances between labels with no alignment or branch between them are known here")
+        hint = ("only numbers, .equ symbols defined above, and distances between labels with "
+                "no alignment or branch between them are known here")
+        return self.constant_now(Imm(parse_expression(text, loc, self), loc), message, hint)
 
     def plain(self, imm):
         if imm.kind:
@@ -166,7 +169,8 @@ class FileAssembler:
 
     def emit_branch(self, mnemonic, loc, rs1, rs2, target):
         self.plain(target)
-        insn = Insn(BY_MNEMONIC[mnemonic], {"rs1": rs1, "rs2": rs2, "imm_b": target}, loc, self.here())
+        fields = {"rs1": rs1, "rs2": rs2, "imm_b": target}
+        insn = Insn(BY_MNEMONIC[mnemonic], fields, loc, self.here())
         self.cur.add_var(Branch(insn, target))
 
     def align(self, sec, power_bytes):

@@ -23,8 +23,10 @@ def register(subparsers):
         "asm", help="assemble RV32IMA assembly (GNU as syntax) into an ELF image",
         description="Assemble one or more .s files (GNU as syntax, RV32IMA + Zicsr + Zifencei) "
                     "into one linked ELF32 executable.  See docs/assembly.md.")
-    p.add_argument("sources", nargs="+", metavar="FILE.s", help="assembly source files, linked in this order")
-    p.add_argument("-o", "--output", metavar="FILE.elf", help="output file (default: first source with .elf)")
+    p.add_argument("sources", nargs="+", metavar="FILE.s",
+                   help="assembly source files, linked in this order")
+    p.add_argument("-o", "--output", metavar="FILE.elf",
+                   help="output file (default: the first source with .elf)")
     p.add_argument("--base", type=_number, default=DEFAULT_BASE, metavar="ADDR",
                    help=f"address of .text (default {DEFAULT_BASE:#x})")
     p.set_defaults(func=run_asm)
@@ -34,11 +36,14 @@ def register(subparsers):
         description="Disassemble the code of an ELF file the way objdump -d shows it, or one "
                     "32-bit instruction word with --hex.")
     d.add_argument("elf", nargs="?", metavar="FILE.elf", help="ELF executable")
-    d.add_argument("--hex", type=_number, metavar="WORD", help="disassemble this one instruction word")
-    d.add_argument("--pc", type=_number, default=0, metavar="ADDR", help="address of the --hex word (for branch targets)")
+    d.add_argument("--hex", type=_number, metavar="WORD",
+                   help="disassemble this one instruction word")
+    d.add_argument("--pc", type=_number, default=0, metavar="ADDR",
+                   help="address of the --hex word (for branch targets)")
     d.add_argument("-S", "--source", action="store_true",
                    help="print assembly source that reassembles to the same bytes")
-    d.add_argument("--no-aliases", action="store_true", help="print real instructions, not pseudo-instructions")
+    d.add_argument("--no-aliases", action="store_true",
+                   help="print real instructions, not pseudo-instructions")
     d.set_defaults(func=run_dis)
 
 

@@ -17,7 +17,8 @@ def _args(stmt, least, most=None):
     most = least if most is None else most
     if not least <= len(ops) <= most:
         want = str(least) if least == most else f"{least} to {most}"
-        raise stmt.loc.error(f"{stmt.name} takes {want} operand{'s' if most != 1 else ''}, got {len(ops)}", stmt.text)
+        plural = "s" if most != 1 else ""
+        raise stmt.loc.error(f"{stmt.name} takes {want} operand{plural}, got {len(ops)}", stmt.text)
     return ops
 
 
@@ -57,7 +58,8 @@ def _section(unit, stmt):
     if len(ops) > 2:
         kind = ops[2][0].lstrip("@%")
         if kind not in ("progbits", "nobits"):
-            raise ops[2][1].error(f"unsupported section type '{ops[2][0]}'", hint="@progbits or @nobits")
+            raise ops[2][1].error(f"unsupported section type '{ops[2][0]}'",
+                                  hint="@progbits or @nobits")
         nobits = kind == "nobits"
     sec = unit.section(name, flags, nobits)
     if stmt.name == ".pushsection":      # obj-elf.c: the stack keeps current and previous
@@ -118,7 +120,8 @@ def _space(unit, stmt):
 
 def _check_size(count, op, name):
     if not 0 <= count <= MAX_FILL:
-        raise op[1].error(f"{name} size {count} out of range", op[0], hint=f"0..{MAX_FILL:#x} bytes")
+        raise op[1].error(f"{name} size {count} out of range", op[0],
+                          hint=f"0..{MAX_FILL:#x} bytes")
 
 
 def _fill(unit, stmt):
@@ -146,7 +149,8 @@ def _align(kind):
                 raise ops[0][1].error("alignment is not a power of 2", ops[0][0])
             n = n.bit_length() - 1
         if not 0 <= n <= MAX_ALIGN_POWER:
-            raise ops[0][1].error("alignment out of range", ops[0][0], hint=f"0..{MAX_ALIGN_POWER} (as a power of two)")
+            raise ops[0][1].error("alignment out of range", ops[0][0],
+                                  hint=f"0..{MAX_ALIGN_POWER} (as a power of two)")
         fill = None
         if len(ops) > 1 and ops[1][0]:
             fill = unit.expr_now(*ops[1], "fill value must be constant") & 0xFF
@@ -206,7 +210,8 @@ def _type(unit, stmt):
 
 def _size(unit, stmt):
     ops = _args(stmt, 2)
-    unit.symbol(_name(*ops[0]), ops[0][1]).size = Imm(parse_expression(ops[1][0], ops[1][1], unit), ops[1][1])
+    size = Imm(parse_expression(ops[1][0], ops[1][1], unit), ops[1][1])
+    unit.symbol(_name(*ops[0]), ops[0][1]).size = size
 
 
 # --- .option -------------------------------------------------------------------------------
@@ -214,7 +219,8 @@ def _size(unit, stmt):
 def _option(unit, stmt):
     ops = _args(stmt, 1, 2)
     word = ops[0][0]
-    if word in ("push", "pop", "norvc", "relax", "norelax", "nopic", "arch", "csr-check", "no-csr-check"):
+    if word in ("push", "pop", "norvc", "relax", "norelax", "nopic", "arch", "csr-check",
+                "no-csr-check"):
         return      # nothing they change matters to us: we never relax and never compress
     if word == "rvc":
         raise ops[0][1].error("compressed instructions are not supported", word,
@@ -222,7 +228,8 @@ def _option(unit, stmt):
     if word == "pic":
         raise ops[0][1].error("position-independent code is not supported", word,
                               hint="la is always auipc+addi")
-    raise ops[0][1].error(f"unknown .option '{word}'", hint="rvc, norvc, relax, norelax, push, pop, pic, nopic")
+    raise ops[0][1].error(f"unknown .option '{word}'",
+                          hint="rvc, norvc, relax, norelax, push, pop, pic, nopic")
 
 
 def _ignore(unit, stmt):
@@ -255,7 +262,8 @@ def handle(unit, stmt):
         import difflib
         close = difflib.get_close_matches(stmt.name, HANDLERS, n=1)
         raise stmt.loc.error(f"unknown directive '{stmt.name}'",
-                             hint=f"did you mean '{close[0]}'?" if close else "see docs/assembly.md")
+                             hint=f"did you mean '{close[0]}'?" if close
+                             else "see docs/assembly.md")
     if stmt.name == ".zero" and len(stmt.operands) > 1:
         raise stmt.loc.error(".zero takes 1 operand", stmt.text)
     handler(unit, stmt)

@@ -60,7 +60,8 @@ def _segments(alloc):
     """Group adjacent allocated sections by permissions: [(flags, [sections])]."""
     groups = []
     for sec in alloc:
-        perm = PF_R | (PF_W if sec.flags & SHF_WRITE else 0) | (PF_X if sec.flags & SHF_EXECINSTR else 0)
+        perm = (PF_R | (PF_W if sec.flags & SHF_WRITE else 0)
+                | (PF_X if sec.flags & SHF_EXECINSTR else 0))
         if groups and groups[-1][0] == perm and not (groups[-1][1][-1].nobits and not sec.nobits):
             groups[-1][1].append(sec)
         else:

@@ -40,14 +40,16 @@ class Encoder:
 
     def low12(self, imm, insn):
         if imm.kind not in LOW_KINDS:
-            raise imm.loc.error(f"%{imm.kind} is not allowed in the 12-bit immediate of {insn.mnemonic}",
-                                hint="use %lo or %pcrel_lo")
+            raise imm.loc.error(
+                f"%{imm.kind} is not allowed in the 12-bit immediate of {insn.mnemonic}",
+                hint="use %lo or %pcrel_lo")
         if imm.kind is None:
             v = self.constant(imm, "the immediate")
             if 0 <= v <= 0xFFFFFFFF:           # GAS normalize_constant_expr: 32-bit patterns
                 v = (v ^ 0x80000000) - 0x80000000
             if not -2048 <= v <= 2047:
-                raise imm.loc.error(f"immediate {v} out of range for {insn.mnemonic}", hint="-2048..2047")
+                raise imm.loc.error(f"immediate {v} out of range for {insn.mnemonic}",
+                                    hint="-2048..2047")
             return v
         if imm.kind == "lo":
             return sext12(self.value(imm.node, imm.loc))
@@ -61,11 +63,13 @@ class Encoder:
 
     def high20(self, imm, insn, pc):
         if imm.kind not in HIGH_KINDS:
-            raise imm.loc.error(f"%{imm.kind} is not allowed in {insn.mnemonic}", hint="use %hi or %pcrel_hi")
+            raise imm.loc.error(f"%{imm.kind} is not allowed in {insn.mnemonic}",
+                                hint="use %hi or %pcrel_hi")
         if imm.kind is None:
             v = self.constant(imm, "the immediate")
             if not 0 <= v <= 0xFFFFF:
-                raise imm.loc.error(f"immediate {v:#x} out of range for {insn.mnemonic}", hint="0..0xfffff")
+                raise imm.loc.error(f"immediate {v:#x} out of range for {insn.mnemonic}",
+                                    hint="0..0xfffff")
             return v
         target = self.value(imm.node, imm.loc)
         return hi20(target - pc if imm.kind == "pcrel_hi" else target)
@@ -76,9 +80,9 @@ class Encoder:
         offset = self.value(imm.node, imm.loc) - pc
         reach = 1 << (bits - 1)
         if not -reach <= offset < reach:
+            instead = "j/jal, or call/tail" if what == "branch" else "call or tail"
             raise imm.loc.error(f"{what} target out of range ({offset:+d} bytes)",
-                                hint=f"{what} reaches -{reach}..+{reach - 2}" +
-                                ("; use j/jal, or call/tail" if what == "branch" else "; use call or tail"))
+                                hint=f"{what} reaches -{reach}..+{reach - 2}; use {instead}")
         if offset & 1:
             raise imm.loc.error(f"{what} target is not 2-byte aligned ({offset:+d} bytes)")
         return offset
@@ -101,8 +105,8 @@ class Encoder:
                     lo, hi, what = RANGES[name]
                     v = self.constant(v, f"the {what}")
                     if not lo <= v <= hi:
-                        raise item.fields[name].loc.error(f"{what} {v} out of range for {insn.mnemonic}",
-                                                          hint=f"{lo}..{hi}")
+                        raise item.fields[name].loc.error(
+                            f"{what} {v} out of range for {insn.mnemonic}", hint=f"{lo}..{hi}")
             values[name] = v
         return insn.encode(**values)
 
@@ -119,7 +123,8 @@ class Encoder:
         v = self.value(item.node, item.loc)
         bits = 8 * item.size
         if not -(1 << (bits - 1)) <= v < (1 << bits):
-            raise item.loc.error(f"value {v:#x} does not fit in {item.size} byte{'s' * (item.size > 1)}",
+            unit = "byte" if item.size == 1 else "bytes"
+            raise item.loc.error(f"value {v:#x} does not fit in {item.size} {unit}",
                                  hint=f"{-(1 << (bits - 1))}..{(1 << bits) - 1}")
         return (v & ((1 << bits) - 1)).to_bytes(item.size, "little")
 

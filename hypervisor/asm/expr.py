@@ -117,7 +117,8 @@ def tokenize(text, loc):
         if kind == "space":
             continue
         if kind == "dec" and pos < len(text) and (text[pos].isalnum() or text[pos] == "_"):
-            raise loc.at(col).error("bad number", re.match(r"[\w.$]+", text[pos - len(tok):]).group())
+            word = re.match(r"[\w.$]+", text[pos - len(tok):]).group()
+            raise loc.at(col).error("bad number", word)
         if kind == "hex":
             out.append(("num", int(tok, 16), col))
         elif kind == "bin":
@@ -153,7 +154,9 @@ class ExprParser:
         self.i = 0
 
     def peek(self):
-        return self.toks[self.i] if self.i < len(self.toks) else ("end", None, self.loc.col + len(self.text))
+        if self.i < len(self.toks):
+            return self.toks[self.i]
+        return ("end", None, self.loc.col + len(self.text))
 
     def take(self):
         tok = self.peek()

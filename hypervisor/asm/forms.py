@@ -6,29 +6,54 @@ usage is shown in error hints, the builder emits real instructions through the a
 Expansions follow GNU as 2.40 (opcodes/riscv-opc.c and gas/config/tc-riscv.c `macro`) and the
 "RISC-V Assembly Programmer's Manual" pseudo-instruction tables.
 """
-from ..isa.instructions import INSTRUCTIONS
 from ..isa.csrs import CSRS
+from ..isa.instructions import INSTRUCTIONS
 from .expr import Num
 from .items import Imm
-from .registers import ZERO, RA, T1
+from .registers import RA, T1, ZERO
 
 # Register-register mnemonics GNU as also accepts with an immediate (add a0, a1, 5 = addi).
 IMM_ALIASES = {"add": "addi", "and": "andi", "or": "ori", "xor": "xori", "slt": "slti",
                "sltu": "sltiu", "sll": "slli", "srl": "srli", "sra": "srai"}
+SHIFTS = ("slli", "srli", "srai")
 BRANCH_SWAPS = {"bgt": "blt", "ble": "bge", "bgtu": "bltu", "bleu": "bgeu"}
-BRANCH_ZERO = {"beqz": ("beq", 0), "bnez": ("bne", 0), "bltz": ("blt", 0), "bgez": ("bge", 0),
-               "blez": ("bge", 1), "bgtz": ("blt", 1)}   # 1: the register is rs2, x0 is rs1
+# beqz rs, L = beq rs, x0, L ...; blez rs, L = bge x0, rs, L (the register goes second)
+BRANCH_ZERO = {"beqz": ("beq", False), "bnez": ("bne", False), "bltz": ("blt", False),
+               "bgez": ("bge", False), "blez": ("bge", True), "bgtz": ("blt", True)}
 COUNTERS = ("cycle", "time", "instret", "cycleh", "timeh", "instreth")
+STORES = ("sb", "sh", "sw")
 
 
-def _zero():
-    return Imm(Num(0), None)
+def const(value, loc=None):
+    return Imm(Num(value), loc)
 
 
 def sext12(v):
     v &= 0xFFF
     return v - 0x1000 if v & 0x800 else v
 
+
+def emitter(mn, *order, **fixed):
+    """A builder emitting `mn`.  Operand i goes to field order[i]; a memory operand
+    (offset, register) goes to a pair of fields such as ("imm_i", "rs1").  `fixed` adds
+    fields that are not written (x0 in `mv`, -1 in `not`, ...)."""
+    def build(ctx, loc, *ops):
+        fields = dict(fixed)
+        for name, value in zip(order, ops):
+            if isinstance(name, tuple):
+                fields.update(zip(name, value))
+            else:
+                fields[name] = value
+        ctx.emit(mn, loc, **fields)
+    return build
+
+
+def swapped(build):
+    """The same builder with its first two operands swapped (bgt a, b = blt b, a)."""
+    return lambda ctx, loc, a, b, *rest: build(ctx, loc, b, a, *rest)
+
+
+# --- expansions with more than one instruction ---------------------------------------------
 
 def li_words(rd, value, ctx, loc, operand_loc=None):
     """`li rd, value` as GNU as expands it (tc-riscv.c load_const): lui for the upper part
@@ -37,13 +62,13 @@ def li_words(rd, value, ctx, loc, operand_loc=None):
         value = (value ^ 0x80000000) - 0x80000000
     if not -0x80000000 <= value <= 0x7FFFFFFF:
         raise (operand_loc or loc).error(f"value {value:#x} does not fit in 32 bits",
-                        hint="li takes -0x80000000..0xffffffff")
+                                         hint="li takes -0x80000000..0xffffffff")
     low = sext12(value)
     upper = value - low
     if upper:
-        ctx.emit("lui", loc, rd=rd, imm_u=Imm(Num((upper & 0xFFFFFFFF) >> 12), loc))
+        ctx.emit("lui", loc, rd=rd, imm_u=const((upper & 0xFFFFFFFF) >> 12, loc))
     if low or not upper:
-        ctx.emit("addi", loc, rd=rd, rs1=rd if upper else ZERO, imm_i=Imm(Num(low), loc))
+        ctx.emit("addi", loc, rd=rd, rs1=rd if upper else ZERO, imm_i=const(low, loc))
 
 
 def _li(ctx, loc, rd, imm):
@@ -58,148 +83,138 @@ def _la(ctx, loc, rd, imm):
     if value is not None:
         li_words(rd, value, ctx, loc, imm.loc)
         return
-    _pcrel_pair(ctx, loc, rd, imm, "addi", rd=rd, rs1=rd)
+    pcrel_pair(ctx, loc, rd, imm, "addi", rd=rd, rs1=rd)
 
 
-def _pcrel_pair(ctx, loc, hi_reg, imm, second, **fields):
+def pcrel_pair(ctx, loc, hi_reg, imm, second, **fields):
     """auipc hi_reg, %pcrel_hi(sym) then `second` with %pcrel_lo of that auipc."""
     ctx.plain(imm)
     here = ctx.here()
     ctx.emit("auipc", loc, rd=hi_reg, imm_u=Imm(imm.node, imm.loc, "pcrel_hi"))
-    lo = Imm(imm.node, imm.loc, "pcrel_lo_of", here)
-    field = "imm_s" if second in ("sb", "sh", "sw") else "imm_i"
-    ctx.emit(second, loc, **{field: lo}, **fields)
+    low = Imm(imm.node, imm.loc, "pcrel_lo_of", here)
+    ctx.emit(second, loc, **{"imm_s" if second in STORES else "imm_i": low}, **fields)
 
 
-def _call(link, via):
-    """call/tail/jump: auipc via, %pcrel_hi(sym); jalr link, lo(via)."""
-    def build(ctx, loc, *ops):
-        rd, reg, imm = link, via, ops[-1]
-        if len(ops) == 2 and link == RA:          # call rd, sym: auipc t1; jalr rd, t1
-            rd, reg, imm = ops[0], T1, ops[1]
-        if link == ZERO and len(ops) == 2:        # jump sym, rt
-            reg, imm = ops[1], ops[0]
-        _pcrel_pair(ctx, loc, reg, imm, "jalr", rd=rd, rs1=reg)
-    return build
+def _global_load(mn):       # lw rd, sym: auipc rd, %pcrel_hi(sym); lw rd, %pcrel_lo(rd)
+    return lambda ctx, loc, rd, sym: pcrel_pair(ctx, loc, rd, sym, mn, rd=rd, rs1=rd)
 
 
-def _emitter(mn, order, **fixed):
-    """A builder emitting `mn`: operand i goes to field order[i]; `fixed` fields are added."""
-    def build(ctx, loc, *ops):
-        ctx.emit(mn, loc, **dict(zip(order, ops)), **fixed)
-    return build
+def _global_store(mn):      # sw rs, sym, rt: auipc rt, %pcrel_hi(sym); sw rs, %pcrel_lo(rt)
+    return lambda ctx, loc, rs, sym, rt: pcrel_pair(ctx, loc, rt, sym, mn, rs2=rs, rs1=rt)
 
+
+def _far(link, via):
+    """call/tail: auipc via, %pcrel_hi(sym); jalr link, %pcrel_lo(via)."""
+    return lambda ctx, loc, sym: pcrel_pair(ctx, loc, via, sym, "jalr", rd=link, rs1=via)
+
+
+def _call_rd(ctx, loc, rd, sym):       # call rd, sym goes through t1 (riscv-opc.c "call d,c")
+    pcrel_pair(ctx, loc, T1, sym, "jalr", rd=rd, rs1=T1)
+
+
+def _jump(ctx, loc, sym, rt):          # jump sym, rt: like tail, through rt
+    pcrel_pair(ctx, loc, rt, sym, "jalr", rd=ZERO, rs1=rt)
+
+
+def _branch(mn):
+    return lambda ctx, loc, rs1, rs2, target: ctx.emit_branch(mn, loc, rs1, rs2, target)
+
+
+# --- the forms ----------------------------------------------------------------------------
 
 def _real_forms(insn):
     """The forms a table instruction is written in, from its operand syntax."""
     mn, syn = insn.mnemonic, insn.syntax
-
-    def emit(*order, **fixed):
-        return _emitter(mn, order, **fixed)
-    if syn == "rd,rs1,rs2":
-        return [("rrr", "rd, rs1, rs2", emit("rd", "rs1", "rs2"))]
-    if syn == "rd,rs1,imm_i":
-        return [("rri", "rd, rs1, imm", emit("rd", "rs1", "imm_i"))]
-    if syn == "rd,rs1,shamt":
-        return [("rri", "rd, rs1, shamt", emit("rd", "rs1", "shamt"))]
-    if syn == "rd,imm_i(rs1)" and mn != "jalr":
-        return [("rm", "rd, offset(rs1)", lambda c, l, rd, m: c.emit(mn, l, rd=rd, imm_i=m[0], rs1=m[1])),
-                ("ri", "rd, symbol", lambda c, l, rd, s: _pcrel_pair(c, l, rd, s, mn, rd=rd, rs1=rd))]
-    if syn == "rs2,imm_s(rs1)":
-        return [("rm", "rs2, offset(rs1)", lambda c, l, r, m: c.emit(mn, l, rs2=r, imm_s=m[0], rs1=m[1])),
-                ("rir", "rs2, symbol, rt", lambda c, l, r, s, t: _pcrel_pair(c, l, t, s, mn, rs2=r, rs1=t))]
-    if syn == "rs1,rs2,imm_b":
-        return [("rri", "rs1, rs2, label", lambda c, l, a, b, t: c.emit_branch(mn, l, a, b, t))]
-    if syn == "rd,imm_u":
-        return [("ri", "rd, imm20", emit("rd", "imm_u"))]
-    if syn == "rd,csr,rs1":
-        imm_mn = mn + "i"
-        return [("rcr", "rd, csr, rs1", emit("rd", "csr", "rs1")),
-                ("rci", "rd, csr, uimm5", lambda c, l, rd, csr, u: c.emit(imm_mn, l, rd=rd, csr=csr, uimm=u))]
-    if syn == "rd,csr,uimm":
-        return [("rci", "rd, csr, uimm5", emit("rd", "csr", "uimm"))]
-    if syn == "rd,rs2,(rs1)":
-        return [("rra", "rd, rs2, (rs1)", emit("rd", "rs2", "rs1"))]
-    if syn == "rd,(rs1)":
-        return [("ra", "rd, (rs1)", emit("rd", "rs1"))]
-    if syn == "pred,succ":
-        return [("", "", lambda c, l: c.emit(mn, l, pred=15, succ=15)),
-                ("ff", "pred, succ", emit("pred", "succ"))]
-    if syn == "rs1,rs2":
-        return [("", "", emit(rs1=ZERO, rs2=ZERO)), ("r", "rs1", emit("rs1", rs2=ZERO)),
-                ("rr", "rs1, rs2", emit("rs1", "rs2"))]
-    if syn == "":
-        return [("", "", emit())]
-    return []       # jal, jalr: written out below
+    table = {
+        "rd,rs1,rs2": [("rrr", "rd, rs1, rs2", emitter(mn, "rd", "rs1", "rs2"))],
+        "rd,rs1,imm_i": [("rri", "rd, rs1, imm", emitter(mn, "rd", "rs1", "imm_i"))],
+        "rd,rs1,shamt": [("rri", "rd, rs1, shamt", emitter(mn, "rd", "rs1", "shamt"))],
+        "rd,imm_i(rs1)": [("rm", "rd, offset(rs1)", emitter(mn, "rd", ("imm_i", "rs1"))),
+                          ("ri", "rd, symbol", _global_load(mn))],
+        "rs2,imm_s(rs1)": [("rm", "rs2, offset(rs1)", emitter(mn, "rs2", ("imm_s", "rs1"))),
+                           ("rir", "rs2, symbol, rt", _global_store(mn))],
+        "rs1,rs2,imm_b": [("rri", "rs1, rs2, label", _branch(mn))],
+        "rd,imm_u": [("ri", "rd, imm20", emitter(mn, "rd", "imm_u"))],
+        "rd,csr,rs1": [("rcr", "rd, csr, rs1", emitter(mn, "rd", "csr", "rs1")),
+                       ("rci", "rd, csr, uimm5", emitter(mn + "i", "rd", "csr", "uimm"))],
+        "rd,csr,uimm": [("rci", "rd, csr, uimm5", emitter(mn, "rd", "csr", "uimm"))],
+        "rd,rs2,(rs1)": [("rra", "rd, rs2, (rs1)", emitter(mn, "rd", "rs2", "rs1"))],
+        "rd,(rs1)": [("ra", "rd, (rs1)", emitter(mn, "rd", "rs1"))],
+        "pred,succ": [("", "", emitter(mn, pred=15, succ=15)),
+                      ("ff", "pred, succ", emitter(mn, "pred", "succ"))],
+        "rs1,rs2": [("", "", emitter(mn, rs1=ZERO, rs2=ZERO)),
+                    ("r", "rs1", emitter(mn, "rs1", rs2=ZERO)),
+                    ("rr", "rs1, rs2", emitter(mn, "rs1", "rs2"))],
+        "": [("", "", emitter(mn))],
+    }
+    if mn in ("jal", "jalr"):
+        return []       # written out in _jumps
+    return table[syn]
 
 
-def _jump_forms():
-    jal = lambda c, l, rd, t: c.emit("jal", l, rd=rd, imm_j=t)
-    jalr = lambda c, l, rd, rs, imm: c.emit("jalr", l, rd=rd, rs1=rs, imm_i=imm)
+def _jumps():
+    jalr = ("imm_i", "rs1")
     return {
-        "jal": [("ri", "rd, label", jal), ("i", "label", lambda c, l, t: jal(c, l, RA, t))],
-        "j": [("i", "label", lambda c, l, t: jal(c, l, ZERO, t))],
-        "jalr": [("r", "rs1", lambda c, l, rs: jalr(c, l, RA, rs, _zero())),
-                 ("m", "offset(rs1)", lambda c, l, m: jalr(c, l, RA, m[1], m[0])),
-                 ("ri", "rs1, offset", lambda c, l, rs, i: jalr(c, l, RA, rs, i)),
-                 ("rr", "rd, rs1", lambda c, l, rd, rs: jalr(c, l, rd, rs, _zero())),
-                 ("rm", "rd, offset(rs1)", lambda c, l, rd, m: jalr(c, l, rd, m[1], m[0])),
-                 ("rri", "rd, rs1, offset", jalr)],
-        "jr": [("r", "rs1", lambda c, l, rs: jalr(c, l, ZERO, rs, _zero())),
-               ("m", "offset(rs1)", lambda c, l, m: jalr(c, l, ZERO, m[1], m[0])),
-               ("ri", "rs1, offset", lambda c, l, rs, i: jalr(c, l, ZERO, rs, i))],
-        "ret": [("", "", lambda c, l: jalr(c, l, ZERO, RA, _zero()))],
-        "call": [("i", "symbol", _call(RA, RA)), ("ri", "rd, symbol", _call(RA, RA))],
-        "tail": [("i", "symbol", _call(ZERO, T1))],
-        "jump": [("ir", "symbol, rt", _call(ZERO, T1))],
+        "jal": [("ri", "rd, label", emitter("jal", "rd", "imm_j")),
+                ("i", "label", emitter("jal", "imm_j", rd=RA))],
+        "j": [("i", "label", emitter("jal", "imm_j", rd=ZERO))],
+        "jalr": [("r", "rs1", emitter("jalr", "rs1", rd=RA, imm_i=const(0))),
+                 ("m", "offset(rs1)", emitter("jalr", jalr, rd=RA)),
+                 ("ri", "rs1, offset", emitter("jalr", "rs1", "imm_i", rd=RA)),
+                 ("rr", "rd, rs1", emitter("jalr", "rd", "rs1", imm_i=const(0))),
+                 ("rm", "rd, offset(rs1)", emitter("jalr", "rd", jalr)),
+                 ("rri", "rd, rs1, offset", emitter("jalr", "rd", "rs1", "imm_i"))],
+        "jr": [("r", "rs1", emitter("jalr", "rs1", rd=ZERO, imm_i=const(0))),
+               ("m", "offset(rs1)", emitter("jalr", jalr, rd=ZERO)),
+               ("ri", "rs1, offset", emitter("jalr", "rs1", "imm_i", rd=ZERO))],
+        "ret": [("", "", emitter("jalr", rd=ZERO, rs1=RA, imm_i=const(0)))],
+        "call": [("i", "symbol", _far(RA, RA)), ("ri", "rd, symbol", _call_rd)],
+        "tail": [("i", "symbol", _far(ZERO, T1))],
+        "jump": [("ir", "symbol, rt", _jump)],
     }
 
 
-def _csr_forms():
-    def csr_imm(mn):
-        return lambda c, l, csr, u: c.emit(mn, l, rd=ZERO, csr=csr, uimm=u)
-    forms = {"csrr": [("rc", "rd, csr", lambda c, l, rd, csr: c.emit("csrrs", l, rd=rd, csr=csr, rs1=ZERO))]}
+def _csrs():
+    forms = {"csrr": [("rc", "rd, csr", emitter("csrrs", "rd", "csr", rs1=ZERO))],
+             "unimp": [("", "", emitter("csrrw", rd=ZERO, csr=const(CSRS["cycle"]), rs1=ZERO))]}
     for short, full in (("csrw", "csrrw"), ("csrs", "csrrs"), ("csrc", "csrrc")):
-        forms[short] = [("cr", "csr, rs1", lambda c, l, csr, rs, mn=full: c.emit(mn, l, rd=ZERO, csr=csr, rs1=rs)),
-                        ("ci", "csr, uimm5", csr_imm(full + "i"))]
-        forms[short + "i"] = [("ci", "csr, uimm5", csr_imm(full + "i"))]
+        imm = ("ci", "csr, uimm5", emitter(full + "i", "csr", "uimm", rd=ZERO))
+        forms[short] = [("cr", "csr, rs1", emitter(full, "csr", "rs1", rd=ZERO)), imm]
+        forms[short + "i"] = [imm]
     for name in COUNTERS:   # rdcycle rd = csrrs rd, cycle, x0
-        forms["rd" + name] = [("r", "rd", lambda c, l, rd, n=CSRS[name]: c.emit("csrrs", l, rd=rd, csr=Imm(Num(n), l), rs1=ZERO))]
-    forms["unimp"] = [("", "", lambda c, l: c.emit("csrrw", l, rd=ZERO, csr=Imm(Num(0xC00), l), rs1=ZERO))]
+        forms["rd" + name] = [("r", "rd", emitter("csrrs", "rd", csr=const(CSRS[name]), rs1=ZERO))]
     return forms
 
 
 def _alu_pseudos():
-    neg1, one = (lambda l: Imm(Num(-1), l)), (lambda l: Imm(Num(1), l))
+    rr = "rd, rs"
     return {
-        "nop": [("", "", lambda c, l: c.emit("addi", l, rd=ZERO, rs1=ZERO, imm_i=_zero()))],
+        "nop": [("", "", emitter("addi", rd=ZERO, rs1=ZERO, imm_i=const(0)))],
         "li": [("ri", "rd, constant", _li)],
         "la": [("ri", "rd, symbol", _la)],
         "lla": [("ri", "rd, symbol", _la)],
-        "mv": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("addi", l, rd=rd, rs1=rs, imm_i=_zero()))],
-        "zext.b": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("andi", l, rd=rd, rs1=rs, imm_i=Imm(Num(255), l)))],
-        "not": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("xori", l, rd=rd, rs1=rs, imm_i=neg1(l)))],
-        "neg": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("sub", l, rd=rd, rs1=ZERO, rs2=rs))],
-        "seqz": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("sltiu", l, rd=rd, rs1=rs, imm_i=one(l)))],
-        "snez": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("sltu", l, rd=rd, rs1=ZERO, rs2=rs))],
-        "sltz": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("slt", l, rd=rd, rs1=rs, rs2=ZERO))],
-        "sgt": [("rrr", "rd, rs, rt", lambda c, l, rd, rs, rt: c.emit("slt", l, rd=rd, rs1=rt, rs2=rs))],
-        "sgtu": [("rrr", "rd, rs, rt", lambda c, l, rd, rs, rt: c.emit("sltu", l, rd=rd, rs1=rt, rs2=rs))],
-        "scall": [("", "", lambda c, l: c.emit("ecall", l))],       # pre-1.0 names of ecall,
-        "sbreak": [("", "", lambda c, l: c.emit("ebreak", l))],     # ebreak
-        "sgtz": [("rr", "rd, rs", lambda c, l, rd, rs: c.emit("slt", l, rd=rd, rs1=ZERO, rs2=rs))],
+        "mv": [("rr", rr, emitter("addi", "rd", "rs1", imm_i=const(0)))],
+        "not": [("rr", rr, emitter("xori", "rd", "rs1", imm_i=const(-1)))],
+        "neg": [("rr", rr, emitter("sub", "rd", "rs2", rs1=ZERO))],
+        "zext.b": [("rr", rr, emitter("andi", "rd", "rs1", imm_i=const(255)))],
+        "seqz": [("rr", rr, emitter("sltiu", "rd", "rs1", imm_i=const(1)))],
+        "snez": [("rr", rr, emitter("sltu", "rd", "rs2", rs1=ZERO))],
+        "sltz": [("rr", rr, emitter("slt", "rd", "rs1", rs2=ZERO))],
+        "sgtz": [("rr", rr, emitter("slt", "rd", "rs2", rs1=ZERO))],
+        "sgt": [("rrr", "rd, rs, rt", emitter("slt", "rd", "rs2", "rs1"))],
+        "sgtu": [("rrr", "rd, rs, rt", emitter("sltu", "rd", "rs2", "rs1"))],
+        "scall": [("", "", emitter("ecall"))],      # the pre-1.0 names of ecall
+        "sbreak": [("", "", emitter("ebreak"))],    # and ebreak
     }
 
 
 def _branch_pseudos():
-    forms = {}
-    for mn, real in BRANCH_SWAPS.items():
-        forms[mn] = [("rri", "rs, rt, label", lambda c, l, a, b, t, r=real: c.emit_branch(r, l, b, a, t))]
+    forms = {mn: [("rri", "rs, rt, label", swapped(_branch(real)))]
+             for mn, real in BRANCH_SWAPS.items()}
     for mn, (real, second) in BRANCH_ZERO.items():
-        if second:
-            build = lambda c, l, r, t, m=real: c.emit_branch(m, l, ZERO, r, t)
-        else:
-            build = lambda c, l, r, t, m=real: c.emit_branch(m, l, r, ZERO, t)
+        def build(ctx, loc, rs, target, real=real, second=second):
+            rs1, rs2 = (ZERO, rs) if second else (rs, ZERO)
+            ctx.emit_branch(real, loc, rs1, rs2, target)
         forms[mn] = [("ri", "rs, label", build)]
     return forms
 
@@ -209,9 +224,9 @@ def _build():
     for insn in INSTRUCTIONS:
         forms.setdefault(insn.mnemonic, []).extend(_real_forms(insn))
     for mn, imm_mn in IMM_ALIASES.items():
-        forms[mn].append(("rri", "rd, rs1, imm", lambda c, l, rd, rs, i, m=imm_mn:
-                          c.emit(m, l, rd=rd, rs1=rs, **{"shamt" if m in ("slli", "srli", "srai") else "imm_i": i})))
-    for extra in (_jump_forms(), _csr_forms(), _alu_pseudos(), _branch_pseudos()):
+        field = "shamt" if imm_mn in SHIFTS else "imm_i"
+        forms[mn].append(("rri", "rd, rs1, imm", emitter(imm_mn, "rd", "rs1", field)))
+    for extra in (_jumps(), _csrs(), _alu_pseudos(), _branch_pseudos()):
         for mn, fs in extra.items():
             forms.setdefault(mn, []).extend(fs)
     return forms

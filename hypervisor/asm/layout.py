@@ -107,8 +107,10 @@ def place(units, base):
             out.flags |= sec.flags
             out.nobits = out.nobits and sec.nobits
             sec.output = out
-    ordered = sorted(outputs.values(),
-                     key=lambda o: (_group(o), o.name not in _MERGED, _MERGED.index(o.name) if o.name in _MERGED else 0))
+    def order(out):
+        standard = out.name in _MERGED
+        return _group(out), not standard, _MERGED.index(out.name) if standard else 0
+    ordered = sorted(outputs.values(), key=order)      # stable: others by first use
     addr = base
     for out in ordered:
         out.align = max(s.align for s in out.inputs)

@@ -55,7 +55,8 @@ def listing(image, filename, aliases=True):
                 out += ["", f"{pc:08x} <{name}>:"]
             if word is None:
                 directive = {1: ".byte", 2: ".2byte", 3: ".byte"}[len(raw)]
-                out.append(f"{pc:8x}:\t{raw.hex():<18}\t{directive}\t{int.from_bytes(raw, 'little'):#x}")
+                value = int.from_bytes(raw, "little")
+                out.append(f"{pc:8x}:\t{raw.hex():<18}\t{directive}\t{value:#x}")
                 continue
             mn, ops = decode_text(word, pc, symbols, aliases)
             line = f"{pc:8x}:\t{word:08x}          \t{mn}" + (f"\t{ops}" if ops else "")

@@ -48,11 +48,12 @@ def check_base_register(text, loc):
     if not m or register_number(m.group(1)) is not None or re.search(r"%\w+\s*$", text[:m.start()]):
         return
     name = m.group(1)
-    if re.match(r"^[xast]\d+$", name) or difflib.get_close_matches(name, REGISTERS, n=1, cutoff=0.8):
+    looks_like_one = difflib.get_close_matches(name, REGISTERS, n=1, cutoff=0.8)
+    if re.match(r"^[xast]\d+$", name) or looks_like_one:
         pool = [r for r in REGISTERS if (r[0] == "x" and r[1:].isdigit()) == (name[0] == "x")]
         close = difflib.get_close_matches(name, pool, n=1, cutoff=0.5)
-        raise loc.at(loc.col + m.start(1)).error(
-            f"unknown register '{name}'", hint=f"did you mean '{close[0]}'?" if close else "x0..x31 or an ABI name")
+        hint = f"did you mean '{close[0]}'?" if close else "x0..x31 or an ABI name"
+        raise loc.at(loc.col + m.start(1)).error(f"unknown register '{name}'", hint=hint)
 
 
 def kind_of(text):

@@ -116,7 +116,8 @@ def link(program):
                           for s in u.symbols.values() if s.kind == "label" and _keep(s))
         if out.size == 0 and not has_symbols:
             continue
-        es = ElfSection(out.name, out.flags, out.nobits, out.addr, out.align, _output_bytes(out), out.size)
+        es = ElfSection(out.name, out.flags, out.nobits, out.addr, out.align,
+                        _output_bytes(out), out.size)
         sections.append(es)
         sections_of[id(out)] = es
     return write_elf(sections, _elf_symbols(program, sections_of), program.entry)

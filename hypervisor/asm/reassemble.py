@@ -58,13 +58,15 @@ def _code(sec, names, lines):
             lines.append("    .byte " + ", ".join(f"{b:#x}" for b in data[off:nxt]))
             off = nxt
             continue
-        lines.append(_instruction(int.from_bytes(data[off:off + 4], "little"), sec.addr + off, names))
+        word = int.from_bytes(data[off:off + 4], "little")
+        lines.append(_instruction(word, sec.addr + off, names))
         off += 4
 
 
 def _data(sec, names, lines):
     """Data as .byte lines (.zero for NOBITS), cut where symbols are defined."""
-    cuts = sorted({a - sec.addr for a in names if sec.addr <= a <= sec.addr + sec.size} | {0, sec.size})
+    inside = {a - sec.addr for a in names if sec.addr <= a <= sec.addr + sec.size}
+    cuts = sorted(inside | {0, sec.size})
     for start, end in zip(cuts, cuts[1:] + [None]):
         lines += [f"{name}:" for name in names.get(sec.addr + start, ())]
         if end is None:
@@ -73,7 +75,8 @@ def _data(sec, names, lines):
             if sec.nobits:
                 lines.append(f"    .zero {min(i + 16, end) - i}")
             else:
-                lines.append("    .byte " + ", ".join(f"{b:#x}" for b in sec.data[i:min(i + 16, end)]))
+                chunk = sec.data[i:min(i + 16, end)]
+                lines.append("    .byte " + ", ".join(f"{b:#x}" for b in chunk))
 
 
 def to_source(image, filename="<elf>"):

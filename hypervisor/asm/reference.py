@@ -69,7 +69,8 @@ def gnu_build(paths, ours, workdir=None):
         with open(script, "w") as f:
             f.write(linker_script(alloc_sections(ours)))
         out = os.path.join(tmp, "out.elf")
-        _run([tool("ld"), "-m", "elf32lriscv", "--no-relax", "-e", "0", "-T", script, *objects, "-o", out])
+        _run([tool("ld"), "-m", "elf32lriscv", "--no-relax", "-e", "0", "-T", script,
+              *objects, "-o", out])
         with open(out, "rb") as f:
             return f.read(), warnings
 

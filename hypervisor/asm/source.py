@@ -19,7 +19,7 @@ _WORD = re.compile(r"\s*([A-Za-z_.][\w.]*)")
 class Statement:
     loc: Location                                    # where the mnemonic/directive starts
     labels: list = field(default_factory=list)       # [(name, Location)]
-    name: str = ""                                   # mnemonic or directive, lower case; "=" for assignment
+    name: str = ""                   # mnemonic or directive in lower case, "=" for name = expr
     operands: list = field(default_factory=list)     # [(text, Location)]
     text: str = ""                                   # the statement as written (for messages)
 
@@ -119,7 +119,8 @@ def _parse_segment(seg, col0, filename, lineno):
         stmt.name = "="
         stmt.loc = Location(filename, lineno, col0 + m.start(1))
         value_col = m.end() + len(seg[m.end():]) - len(seg[m.end():].lstrip())
-        stmt.operands = [(m.group(1), stmt.loc), (seg[m.end():].strip(), Location(filename, lineno, col0 + value_col))]
+        value = (seg[m.end():].strip(), Location(filename, lineno, col0 + value_col))
+        stmt.operands = [(m.group(1), stmt.loc), value]
         return stmt
     m = _WORD.match(seg, pos)
     if not m:
@@ -128,7 +129,8 @@ def _parse_segment(seg, col0, filename, lineno):
             "expected an instruction, directive or label", bad)
     stmt.name = m.group(1).lower()
     stmt.loc = Location(filename, lineno, col0 + m.start(1))
-    stmt.operands = [(t, Location(filename, lineno, c)) for t, c in split_operands(seg[m.end():], col0 + m.end())]
+    stmt.operands = [(t, Location(filename, lineno, c))
+                     for t, c in split_operands(seg[m.end():], col0 + m.end())]
     return stmt
 
 

@@ -102,10 +102,11 @@ class FinalEnv(_Env):
         known = [n for n in self.unit.symbols if "\x02" not in n] + list(self.program.globals)
         close = difflib.get_close_matches(node.name, known, n=1)
         if "\x02" in node.name:
-            hint = f"no local label {node.shown[:-1]}: " + (
-                "defined before this line" if node.shown.endswith("b") else "defined after this line")
+            where = "before" if node.shown.endswith("b") else "after"
+            hint = f"no local label {node.shown[:-1]} is defined {where} this line"
         else:
-            hint = f"did you mean '{close[0]}'?" if close else "define it as a label, with .equ, or .globl in another file"
+            hint = (f"did you mean '{close[0]}'?" if close
+                    else "define it as a label, with .equ, or .globl in another file")
         return self.loc.at(node.col).error(f"undefined symbol '{node.shown}'", hint=hint)
 
     def symbol(self, node):
