@@ -22,7 +22,7 @@ from hypervisor.isa.csrs import ALIASES, CSRS, csr_number
 
 CORPUS = Path(__file__).parent / "asm_corpus"
 needs_gnu = pytest.mark.skipif(
-    not ref.available(), reason="riscv64-unknown-elf-as/ld/objdump not installed (CI installs them)")
+    not ref.available(), reason="riscv64-unknown-elf-as/ld/objdump are not installed (CI has them)")
 
 
 def corpus_groups():

@@ -140,7 +140,7 @@ def write_elf(sections, symbols, entry):
     image = bytearray(shoff)
     shnum = 1 + len(placed) + len(tables)
     image[0:52] = struct.pack("<4sBBBBB7xHHIIIIIHHHHHH", b"\x7fELF", 1, 1, 1, 0, 0,
-                              ET_EXEC, EM_RISCV, 1, entry, 52, shoff,
+                              ET_EXEC, EM_RISCV, 1, entry, 52 if groups else 0, shoff,
                               0,      # e_flags: soft-float ABI, no RVC (psABI "e_flags")
                               52, 32, len(groups), 40, shnum, shnum - 1)
     image[52:52 + 32 * len(groups)] = _program_headers(groups, offsets)
