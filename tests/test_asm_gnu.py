@@ -5,7 +5,8 @@ ELF, and by `riscv64-unknown-elf-as -march=rv32ima_zicsr_zifencei -mabi=ilp32 -m
 into objects that `riscv64-unknown-elf-ld --no-relax` links with a script placing every
 output section at the address ours has.  The bytes of every loaded section must be equal.
 No relaxation on either side: GNU's linker relaxation would shorten call/la sequences, which
-an assembler that writes the final image in one step never does.
+an assembler that writes the final image in one step never does.  GNU as with its defaults
+(relaxation on) is checked too, on the files without aligned code.
 """
 import re
 from pathlib import Path
@@ -56,6 +57,18 @@ def test_section_bytes_equal_gnu(group):
         assert mine[name][0] == theirs[name][0], f"{name} address"
         assert mine[name][2] == theirs[name][2], f"{name} size"
         assert mine[name][1] == theirs[name][1], f"{name} bytes differ"
+
+
+# GNU as's default (relaxation on) pads aligned code with extra nops for the linker to delete
+RELAX_GROUPS = [g for g in GROUPS if g[0] not in ("directives.s", "multi_main.s")]
+
+
+@needs_gnu
+@pytest.mark.parametrize("group", RELAX_GROUPS, ids=lambda g: "+".join(g))
+def test_same_bytes_with_gnu_as_defaults(group):
+    ours = assemble_files(_paths(group))
+    gnu, _warnings = ref.gnu_build(_paths(group), ours, relax=True)
+    assert ref.alloc_sections(ours) == ref.alloc_sections(gnu)
 
 
 def test_corpus_covers_every_instruction_and_pseudo():

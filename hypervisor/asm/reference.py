@@ -6,6 +6,10 @@ our assembler chose, and compare the bytes of each loaded section.  `as -mno-rel
 `ld --no-relax` keep every instruction sequence as written (linker relaxation would shorten
 call/la sequences, which our one-step assembler never does).  GNU ld also checks that our
 placement is consistent with GNU's alignment rules: if it were not, the bytes would move.
+
+GNU as with relaxation on (its default) gives the same bytes too, except where code is
+aligned: it then pads with the most nops that could be needed (R_RISCV_ALIGN) and leaves it
+to linker relaxation to delete the extra ones, which `ld --no-relax` cannot do.
 """
 import os
 import shutil
@@ -56,14 +60,15 @@ def linker_script(sections):
     return "\n".join(lines) + "\n"
 
 
-def gnu_build(paths, ours, workdir=None):
-    """Assemble `paths` with GNU as and link them with GNU ld at the addresses of our ELF
-    `ours`; returns (elf bytes, as stderr)."""
+def gnu_build(paths, ours, workdir=None, relax=False):
+    """Assemble `paths` with GNU as (`-mno-relax` unless relax) and link them with GNU ld
+    at the addresses of our ELF `ours`; returns (elf bytes, as stderr)."""
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         objects, warnings = [], ""
         for i, path in enumerate(paths):
             obj = os.path.join(tmp, f"{i}.o")
-            warnings += _run([tool("as"), *MARCH, "-mno-relax", path, "-o", obj]).stderr
+            options = [] if relax else ["-mno-relax"]
+            warnings += _run([tool("as"), *MARCH, *options, path, "-o", obj]).stderr
             objects.append(obj)
         script = os.path.join(tmp, "layout.ld")
         with open(script, "w") as f:
