@@ -52,6 +52,17 @@ puts:
 hello: .asciz "echo ready> "
 """
 
+# touches 200 pages (demand allocation), then prints dots like SPIN
+TOUCH = """
+    li t0, 0x80000000
+    li t1, 4096
+    li t2, 200
+1:  sw t1, 0(t0)
+    add t0, t0, t1
+    addi t2, t2, -1
+    bnez t2, 1b
+""" + SPIN
+
 # dirties pages one after another until the host runs out: an out-of-memory crash
 MEMHOG = """
     li t0, 0x80000000
@@ -128,18 +139,20 @@ def make_app(engine, clock=None, **kwargs):
 
 
 def advance(app, engine, clock, rounds=10, insns=(20_000,), cpu_ms=(25,)):
-    """``rounds`` polls 100 ms apart; before each, every running or paused VM i is stepped
-    insns[i] instructions and charged cpu_ms[i] ms of host time (fixed, made-up figures)."""
+    """``rounds`` polls 100 ms apart; before each, every running VM i (in creation order) is
+    stepped insns[i] instructions and charged cpu_ms[i] ms of host time (fixed figures).
+    Then the whole main screen is brought up to date."""
     for _ in range(rounds):
         for i, vm in enumerate(engine.vms.values()):
-            if vm.done:
+            if vm.status != "running":
                 continue
-            running = vm.status == "running"
-            if running:
-                engine.pause(vm)            # engine.step runs only paused or created VMs
+            engine.pause(vm)                # engine.step runs only paused or created VMs
             engine.step(vm, insns[i % len(insns)])
-            if running and not vm.done:
+            if not vm.done:
                 engine.resume(vm)
             vm.host_ns += cpu_ms[i % len(cpu_ms)] * 1_000_000
         clock.t += 0.1
         app.poll()
+    main = app.main_screen
+    if main is not None and main.is_mounted:
+        main.update_view()       # the table too (polls redraw it every 5th time)

@@ -78,7 +78,7 @@ class HvTop(App):
         self.sampler.sample()
         main = self.main_screen
         if main is not None and main.is_mounted:
-            main.update_view()
+            main.update_view(poll=True)
         self.poll_costs.append(time.perf_counter() - t0)
 
     @property

@@ -13,7 +13,7 @@ HELP = """\
   [b]n[/b]        new VM from a bundled image
   [b]+ -[/b]      weight ×2 / ÷2 (CPU shares, 1024 = default)
   [b]c[/b]        cap: none → 75% → 50% → 25% of one core → none
-  [b]enter[/b]    type into its console (esc: back to the table)
+  [b]enter[/b]    type into its console (esc: back to the table)   [b]z[/b]  the same, full screen
   [b]s[/b]        single-step a paused VM: next instruction and registers
   [b]/[/b]        filter the table by name     [b]< >[/b]  sort column    [b]o[/b]  reverse order
   [b]x[/b]        remove a halted or crashed VM from the list

@@ -8,6 +8,7 @@ from textual.widgets import Footer, Header, Input
 from ...memory import PAGE_SIZE
 from ...vm import CREATED, PAUSED, RUNNING
 from ..sampler import fmt_bytes
+from ..widgets import STATE_STYLES, LinePanel, set_titles, vm_colour, vm_state
 from ..widgets.console_view import ConsoleView
 from ..widgets.exits_panel import ExitsPanel
 from ..widgets.memory_map import MemoryMap
@@ -20,6 +21,8 @@ from .picker import PickerScreen
 from .step import StepScreen
 
 CAP_CYCLE = (None, 0.75, 0.5, 0.25)
+TABLE_EVERY = 5         # the table's figures are redrawn every 5th poll (2 a second): a
+                        # DataTable repaints every cell on any change, the costliest thing here
 MIN_WEIGHT, MAX_WEIGHT = 16, 16384
 
 
@@ -34,6 +37,25 @@ def next_cap(cap):
     return None
 
 
+class DetailLine(LinePanel):
+    """One line about the selected VM: its image, state and why, where its hart is."""
+    vm = None
+
+    def build(self):
+        vm = self.vm
+        if vm is None:
+            return [[("no VM selected", "dim")]]
+        state = vm_state(vm)
+        line = [(f" {vm.name} ", f"bold {vm_colour(vm.id)}"), (f"{vm.image.name}  ", "dim"),
+                (state, STATE_STYLES[state])]
+        if vm.reason:
+            line.append((f": {vm.reason}", STATE_STYLES[state]))
+        if not vm.done:
+            st = vm.st
+            line.append((f"  pc {int(st[32]):#010x} {'S' if st[33] else 'U'}-mode", "dim"))
+        return [line]
+
+
 class MainScreen(Screen):
     BINDINGS = [
         Binding("p", "pause", "pause/resume"),
@@ -44,6 +66,7 @@ class MainScreen(Screen):
         Binding("minus", "weight(0.5)", "weight↓", key_display="-"),
         Binding("c", "cap", "cap"),
         Binding("enter", "console", "console", key_display="⏎"),
+        Binding("z", "zoom", "zoom console", show=False),
         Binding("s", "step", "step"),
         Binding("slash", "filter", "filter", key_display="/"),
         Binding("x", "remove", "remove", show=False),
@@ -57,6 +80,7 @@ class MainScreen(Screen):
     def __init__(self):
         super().__init__()
         self.filter_text = ""
+        self.polls = 0
 
     def compose(self):
         app = self.app
@@ -65,6 +89,7 @@ class MainScreen(Screen):
         with Horizontal(id="middle"):
             yield MemoryMap(app.engine, id="memmap")
             yield CpuSparklines(app.engine, app.sampler, id="sparks")
+        yield DetailLine(id="detail")
         with Horizontal(id="bottom"):
             yield ConsoleView(id="console")
             yield ExitsPanel(app.sampler, id="exits")
@@ -96,25 +121,33 @@ class MainScreen(Screen):
         return vms
 
     # ------------------------------------------------------------------ refreshing
-    def update_view(self):
-        """Show the latest sample and the VMs' current states (called at each poll and after
-        every key that changes something)."""
+    def update_view(self, poll=False):
+        """Show the latest sample and the VMs' current states.  Called at each poll (the table
+        then only every TABLE_EVERY polls) and, for everything, after each key."""
         app = self.app
         engine, sampler = app.engine, app.sampler
-        vms = self.visible_vms()
         table = self.table
-        table.sync(vms, sampler.metrics)
-        table.border_title = f"VMs · sorted by {table.sort_label()}" + (
-            f" · filter: {self.filter_text}" if self.filter_text else "")
-        table.styles.height = min(len(vms), 12) + 3
+        if poll:
+            self.polls += 1
+        vms = self.visible_vms()
+        if not poll or self.polls % TABLE_EVERY == 1 or table.row_count != len(vms):
+            table.sync(vms, sampler.metrics)
+            set_titles(table, f"VMs · sorted by {table.sort_label()}" + (
+                f" · filter: {self.filter_text}" if self.filter_text else ""))
+            height = min(len(vms), 12) + 3
+            if table.styles.height is None or table.styles.height.value != height:
+                table.styles.height = height          # a layout change: only when it changes
         vm = self.selected_vm()
         sparks = self.query_one(CpuSparklines)
         sparks.vm_ids = [int(k.value) for k in table.ordered_row_keys()]
         self.console.follow(vm)
+        detail = self.query_one(DetailLine)
+        detail.vm = vm
+        detail.update_view()
         self.query_one(ExitsPanel).show(vm)
         self.query_one(TrapTimeline).show(vm)
-        self.query_one(MemoryMap).refresh()
-        sparks.refresh()
+        self.query_one(MemoryMap).update_view()
+        sparks.update_view()
         mem = engine.memory
         used = mem.npages - mem.free_pages
         running = sum(1 for v in engine.vms.values() if v.status == RUNNING)
@@ -137,7 +170,15 @@ class MainScreen(Screen):
         if self.selected_vm() is not None:
             self.console.focus()
 
+    def action_zoom(self):
+        """The console full screen (escape comes back)."""
+        if self.selected_vm() is not None:
+            self.console.focus()
+            self.maximize(self.console)
+
     def on_console_view_leave(self, event):
+        if self.maximized is not None:
+            self.minimize()
         self.table.focus()
 
     def on_console_view_typed(self, event):

@@ -15,6 +15,14 @@ STATE_STYLES = {"running": "green", "idle": "cyan", "paused": "yellow", "created
                 "halted": "bright_black", "crashed": "bold red"}
 
 
+def set_titles(widget, title=None, subtitle=None):
+    """Set a widget's border title and subtitle, only if they change (each set repaints)."""
+    if title is not None and widget.border_title != title:
+        widget.border_title = title
+    if subtitle is not None and widget.border_subtitle != subtitle:
+        widget.border_subtitle = subtitle
+
+
 def vm_colour(vm_id):
     return VM_COLOURS[(vm_id - 1) % len(VM_COLOURS)]
 
@@ -27,3 +35,62 @@ def vm_state(vm):
 
 
 __all__ = ["sampler", "vm_colour", "vm_state"]
+
+
+import functools  # noqa: E402
+
+from rich.segment import Segment  # noqa: E402
+from rich.style import Style  # noqa: E402
+from textual.strip import Strip  # noqa: E402
+from textual.widget import Widget  # noqa: E402
+
+
+@functools.lru_cache(maxsize=512)
+def parse_style(text):
+    return Style.parse(text) if text else Style()
+
+
+class LinePanel(Widget):
+    """A widget drawn line by line (Textual's line API) from ``build()``: a list of lines, each
+    a list of (text, style string) pieces.  It is rebuilt at each poll, but repainted only
+    when a piece changed, and it skips Rich Text and markup altogether: painting is what costs
+    here, and the UI thread shares the host's cores with the VMs."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._lines = None
+        self._strips = {}
+
+    def build(self):
+        raise NotImplementedError
+
+    def update_view(self):
+        lines = self.build()
+        if lines != self._lines:
+            self._lines = lines
+            self._strips.clear()
+            self.refresh()
+
+    def on_resize(self, event):
+        self._lines = None
+        self._strips.clear()
+        self.refresh()
+
+    def render_line(self, y):
+        if self._lines is None:
+            self._lines = self.build()
+        width = self.content_size.width
+        base = self.rich_style
+        key = (y, width, base)
+        strip = self._strips.get(key)
+        if strip is None:
+            pieces = self._lines[y] if y < len(self._lines) else ()
+            strip = Strip([Segment(t, parse_style(st)) for t, st in pieces])
+            strip = strip.crop_extend(0, width, None).apply_style(base)
+            self._strips[key] = strip
+        return strip
+
+    def plain(self):
+        """The text shown (for tests)."""
+        lines = self._lines if self._lines is not None else self.build()
+        return "\n".join("".join(t for t, _ in line) for line in lines)

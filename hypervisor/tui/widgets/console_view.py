@@ -8,6 +8,8 @@ import re
 from textual.message import Message
 from textual.widgets import Log
 
+from . import set_titles
+
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _NAMED = {"up": b"\x1b[A", "down": b"\x1b[B", "right": b"\x1b[C", "left": b"\x1b[D",
@@ -42,7 +44,7 @@ class ConsoleView(Log):
             if self.vm_id is not None:
                 self.vm_id, self._vm_console, self._total = None, None, 0
                 self.clear()
-                self.border_title = "console"
+                set_titles(self, "console")
             return
         console = vm.console
         total = console.total
@@ -54,10 +56,10 @@ class ConsoleView(Log):
         elif total > self._total:
             self.write(clean(console.tail(total - self._total).decode("utf-8", "replace")))
         self._total = total
-        self.border_title = f"console · {vm.name}"
+        set_titles(self, f"console · {vm.name}")
 
     def on_focus(self):
-        self.border_subtitle = "typing goes to the VM's UART · esc: back to the table"
+        self.border_subtitle = "typing goes to its UART · esc: back"
 
     def on_blur(self):
         self.border_subtitle = "enter: type here"

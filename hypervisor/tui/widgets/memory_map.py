@@ -10,23 +10,21 @@ It is redrawn from ``engine.memory.owner`` (one int32 per host page) at each pol
 show up as guests touch them (demand allocation) and go back to free when a VM ends.
 """
 import numpy as np
-from rich.text import Text
-from textual.widget import Widget
 
 from ...memory import PAGE_SIZE
 from ..sampler import fmt_bytes
-from . import FREE_COLOUR, MONITOR_COLOUR, vm_colour
+from . import FREE_COLOUR, MONITOR_COLOUR, LinePanel, vm_colour
 
-GLYPHS = "·░▒▓█"
+GLYPHS = np.array(list("·░▒▓█"))
 
 
-def _glyph(used, total):
-    if used == 0:
-        return 0
-    if used == total:
-        return 4
-    f = used / total
-    return 1 if f <= 0.25 else 2 if f <= 0.5 else 3
+def glyphs(used, size):
+    """The glyph index of each cell from pages used / pages in it."""
+    f = used / np.maximum(size, 1)
+    g = np.where(f <= 0.25, 1, np.where(f <= 0.5, 2, 3))
+    g[used == size] = 4
+    g[used == 0] = 0
+    return g
 
 
 def summarise(owner, cells):
@@ -47,7 +45,7 @@ def summarise(owner, cells):
     return ppc, dominant, used, size
 
 
-class MemoryMap(Widget):
+class MemoryMap(LinePanel):
     """Needs ``engine`` (HostMemory at engine.memory, VMs at engine.vms)."""
 
     def __init__(self, engine, **kwargs):
@@ -55,11 +53,11 @@ class MemoryMap(Widget):
         self.engine = engine
         self.border_title = "host memory"
 
-    def render(self):
+    def build(self):
         mem = self.engine.memory
         width, height = self.content_size.width, self.content_size.height
         if width <= 0 or height <= 0:
-            return Text("")
+            return []
         owner = mem.owner.copy()                 # a snapshot: workers allocate meanwhile
         legend = self._legend(owner, width)
         rows = max(1, height - len(legend))
@@ -68,25 +66,18 @@ class MemoryMap(Widget):
                     f"({fmt_bytes(ppc * PAGE_SIZE)})")
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle     # changes only when the widget is resized
-        text = Text(no_wrap=True, overflow="crop")
+        chars = GLYPHS[glyphs(used, size)]
         styles = {-1: FREE_COLOUR, -2: MONITOR_COLOUR}
-        run, run_style = [], None
-        for i in range(dominant.size):
-            if i and i % width == 0:
-                run.append("\n")
-            d = int(dominant[i])
-            style = styles.get(d) or vm_colour(d)
-            if style != run_style and run:
-                text.append("".join(run), run_style)
-                run = []
-            run_style = style
-            run.append(GLYPHS[_glyph(int(used[i]), int(size[i]))])
-        if run:
-            text.append("".join(run), run_style)
-        for line in legend:
-            text.append("\n")
-            text.append_text(line)
-        return text
+        lines = []
+        for row in range(0, dominant.size, width):
+            owners = dominant[row:row + width]
+            cuts = np.flatnonzero(np.diff(owners)) + 1
+            line = []
+            for a, b in zip(np.r_[0, cuts], np.r_[cuts, owners.size]):
+                d = int(owners[a])
+                line.append(("".join(chars[row + a:row + b]), styles.get(d) or vm_colour(d)))
+            lines.append(line)
+        return lines + legend
 
     def _legend(self, owner, width):
         ids, counts = np.unique(owner, return_counts=True)
@@ -96,12 +87,13 @@ class MemoryMap(Widget):
             if pages.get(vm.id):
                 items.append((vm_colour(vm.id), vm.name, pages[vm.id]))
         items.append((FREE_COLOUR, "free", pages.get(-1, 0)))
-        lines, line = [], Text()
+        lines, line, used = [], [], 0
         for colour, name, n in items:
-            piece = Text.assemble(("█ ", colour), f"{name} {fmt_bytes(n * PAGE_SIZE)}  ")
-            if line.cell_len and line.cell_len + piece.cell_len > width:
+            label = f"{name} {fmt_bytes(n * PAGE_SIZE)}  "
+            if used and used + 2 + len(label) > width:
                 lines.append(line)
-                line = Text()
-            line.append_text(piece)
+                line, used = [], 0
+            line += [("█ ", colour), (label, "")]
+            used += 2 + len(label)
         lines.append(line)
         return lines

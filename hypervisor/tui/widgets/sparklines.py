@@ -3,13 +3,11 @@
 Each column is the mean of the poll intervals it covers (60 s / width); the bar height is
 absolute (a full bar is 100 % of one core), so VMs can be compared line by line."""
 import numpy as np
-from rich.text import Text
-from textual.widget import Widget
 
 from ..sampler import HISTORY
-from . import vm_colour
+from . import LinePanel, vm_colour
 
-BARS = " ▁▂▃▄▅▆▇█"
+BARS = np.array(list(" ▁▂▃▄▅▆▇█"))
 
 
 def columns(series, width, intervals):
@@ -27,18 +25,13 @@ def columns(series, width, intervals):
 
 
 def bars(values):
-    out = []
-    for v in values:
-        if np.isnan(v):
-            out.append(" ")
-        elif v <= 0:
-            out.append(" ")
-        else:
-            out.append(BARS[max(1, min(8, int(np.ceil(v * 8 - 1e-9))))])
-    return "".join(out)
+    """A bar per value in 0..1 (blank: no data or zero; any use shows at least ▁)."""
+    v = np.nan_to_num(values, nan=0.0)
+    idx = np.where(v > 0, np.clip(np.ceil(v * 8 - 1e-9), 1, 8), 0).astype(int)
+    return "".join(BARS[idx])
 
 
-class CpuSparklines(Widget):
+class CpuSparklines(LinePanel):
     """Needs ``engine`` and ``sampler``; ``vm_ids`` (set by the screen) orders the lines."""
 
     def __init__(self, engine, sampler, **kwargs):
@@ -48,24 +41,19 @@ class CpuSparklines(Widget):
         self.vm_ids = []
         self.border_title = f"CPU % of one core · last {HISTORY:.0f} s"
 
-    def render(self):
+    def build(self):
         width, height = self.content_size.width, self.content_size.height
-        text = Text(no_wrap=True, overflow="crop")
         name_w, pct_w = 10, 6
         spark_w = max(4, width - name_w - pct_w - 2)
         intervals = int(round(HISTORY / self.sampler.period))
         ids = [i for i in self.vm_ids if i in self.engine.vms][:max(0, height)]
-        for n, vm_id in enumerate(ids):
+        lines = []
+        for vm_id in ids:
             vm = self.engine.vms[vm_id]
             colour = vm_colour(vm_id)
             m = self.sampler.metrics.get(vm_id)
             series = self.sampler.cpu_series(vm_id)
-            line = bars(columns(series, spark_w, intervals))
-            if n:
-                text.append("\n")
-            text.append(f"{vm.name[:name_w]:<{name_w}} ", colour)
-            text.append(line, f"{colour} on #262626")
-            text.append(f" {100 * m.cpu if m else 0:>{pct_w - 1}.0f}%")
-        if not ids:
-            text.append("no VMs", "dim")
-        return text
+            lines.append([(f"{vm.name[:name_w]:<{name_w}} ", colour),
+                          (bars(columns(series, spark_w, intervals)), f"{colour} on #262626"),
+                          (f" {100 * m.cpu if m else 0:>{pct_w - 1}.0f}%", "")])
+        return lines or [[("no VMs", "dim")]]

@@ -5,22 +5,20 @@ its hot loop).  The sampler reads the counters at every poll, so each column her
 interval (100 ms), newest on the right, and each cell says how many exits of that cause came in
 that interval:  ░ 1+   ▒ 10+   ▓ 100+   █ 1000+."""
 import numpy as np
-from rich.text import Text
-from textual.widget import Widget
 
 from ... import state as S
-from . import CAUSE_COLOURS
+from . import CAUSE_COLOURS, LinePanel
 
-SHADES = " ░▒▓█"
-
-
-def shade(n):
-    if n <= 0:
-        return 0
-    return min(4, 1 + int(np.log10(n)))
+SHADES = np.array(list(" ░▒▓█"))
 
 
-class TrapTimeline(Widget):
+def shades(counts):
+    """The shade index of each count: 0 none, 1 for 1+, 2 for 10+, 3 for 100+, 4 for 1000+."""
+    c = np.asarray(counts)
+    return np.where(c <= 0, 0, np.minimum(4, 1 + np.floor(np.log10(np.maximum(c, 1))))).astype(int)
+
+
+class TrapTimeline(LinePanel):
     def __init__(self, sampler, **kwargs):
         super().__init__(**kwargs)
         self.sampler = sampler
@@ -31,19 +29,15 @@ class TrapTimeline(Widget):
 
     def show(self, vm):
         self.vm_id = vm.id if vm is not None else None
-        self.refresh()
+        self.update_view()
 
-    def render(self):
+    def build(self):
         width = max(1, self.content_size.width)
         deltas = self.sampler.exit_deltas(self.vm_id, width) if self.vm_id is not None \
             else np.zeros((width, S.N_EXITS), dtype=np.int64)
-        span = width * self.sampler.period
-        text = Text(no_wrap=True, overflow="crop")
-        left = f"-{span:.1f}s"
-        text.append(left + "now".rjust(width - len(left)), "dim")
+        left = f"-{width * self.sampler.period:.1f}s"
+        lines = [[(left + "now".rjust(width - len(left)), "dim")]]
+        grid = SHADES[shades(deltas)]
         for i in range(S.N_EXITS):
-            text.append("\n")
-            column = deltas[:, i]
-            row = "".join(SHADES[shade(int(n))] for n in column)
-            text.append(row, f"{CAUSE_COLOURS[i]} on #1c1c1c")
-        return text
+            lines.append([("".join(grid[:, i]), f"{CAUSE_COLOURS[i]} on #1c1c1c")])
+        return lines

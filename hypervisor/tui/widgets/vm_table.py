@@ -1,7 +1,9 @@
 """The VM table: one row per VM, keyed columns, sortable (header click, `<` `>` `o`), filtered
 by name.  Cells are updated in place at each poll, only where the text changed."""
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 from ..sampler import fmt_bytes, fmt_count, short_cause
 from . import STATE_STYLES, vm_colour, vm_state
@@ -15,7 +17,7 @@ def _right(text, style=""):
 
 def _exits(m):
     if m is None or m.exit_rate <= 0:
-        return _right("0")
+        return Text(f"{'0':>6}")
     return Text.assemble((f"{fmt_count(m.exit_rate):>6} ", ""),
                          (f"{short_cause(m.top_cause):<9}", "dim"))
 
@@ -44,24 +46,40 @@ COLUMNS = (
     ("cap", "cap", 4,
      lambda vm, m: _right(f"{round(100 * vm.cap)}%" if vm.cap else "-"),
      lambda vm, m: vm.cap or 2.0),
-    ("reason", "reason", None, lambda vm, m: Text(vm.reason or "", style="italic"),
+    ("reason", "reason", 20,
+     lambda vm, m: Text(vm.reason or "", style="italic", overflow="ellipsis", no_wrap=True),
      lambda vm, m: vm.reason or ""),
 )
 COLUMN_KEYS = tuple(c[0] for c in COLUMNS)
 
 
 class VMTable(DataTable):
-    """DataTable of VMs.  ``sync(vms, metrics)`` makes the rows match ``vms`` (already filtered)."""
+    """DataTable of VMs.  ``sync(vms, metrics)`` makes the rows match ``vms`` (already filtered).
+    The reason column takes the width the others leave, so the table never scrolls sideways."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "console", key_display="⏎")]
 
     def __init__(self, **kwargs):
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.sort_column = "id"
         self.sort_reverse = False
         self._cells = {}                # vm id -> {column key: plain text shown}
-
-    def on_mount(self):
+        self._order = []                # vm ids in the order shown
         for key, label, width, _, _ in COLUMNS:
             self.add_column(label, width=width, key=key)
+
+    def on_resize(self, event):
+        self._fit_reason()
+
+    def _fit_reason(self):
+        fixed = sum(width + 2 * self.cell_padding for key, _, width, *_ in COLUMNS
+                    if key != "reason")
+        room = self.scrollable_content_region.width - fixed - 2 * self.cell_padding - 1
+        column = self.columns.get("reason")
+        if column is not None and room != column.width:
+            column.width = max(8, room)
+            self._require_update_dimensions = True
+            self.refresh()
 
     @property
     def selected_id(self):
@@ -86,6 +104,7 @@ class VMTable(DataTable):
             if key not in wanted:
                 self.remove_row(key)
                 self._cells.pop(int(key), None)
+                self._order.remove(int(key))
         for vm in vms:
             m = metrics.get(vm.id)
             shown = self._cells.get(vm.id)
@@ -93,11 +112,13 @@ class VMTable(DataTable):
             plain = [c.plain + str(c.style) for c in cells]
             if shown is None:
                 self.add_row(*cells, key=str(vm.id))
+                self._order.append(vm.id)
             else:
                 for (key, _, width, _, _), cell, text, old in zip(COLUMNS, cells, plain, shown):
                     if text != old:
-                        self.update_cell(str(vm.id), key, cell, update_width=width is None)
+                        self.update_cell(str(vm.id), key, cell)
             self._cells[vm.id] = plain
+        self._fit_reason()
         self._sort({vm.id: vm for vm in vms}, metrics)
         if keep is not None and str(keep) in wanted:
             if self.selected_id != keep:
@@ -109,12 +130,15 @@ class VMTable(DataTable):
         def key(vm_id):
             vm = by_id[vm_id]
             return (sort_key(vm, metrics.get(vm_id)), vm_id)
-        # always sort: DataTable caches its row order by (row count, update count), which
-        # add_row/remove_row do not change, so the cached order may be stale
-        self.sort("id", key=lambda cell: key(int(cell.plain)), reverse=self.sort_reverse)
+        # DataTable caches its row order by (row count, update count), which add_row and
+        # remove_row may leave unchanged, so the order shown is tracked here (self._order)
+        wanted = sorted(by_id, key=key, reverse=self.sort_reverse)
+        if wanted != self._order:
+            self.sort("id", key=lambda cell: key(int(cell.plain)), reverse=self.sort_reverse)
+            self._order = wanted
 
     def ordered_row_keys(self):
-        return [row.key for row in self.ordered_rows]
+        return [RowKey(str(i)) for i in self._order]
 
     def set_sort(self, column, reverse=None):
         """Sort by ``column``; the same column again flips the order."""
