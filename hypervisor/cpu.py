@@ -54,7 +54,8 @@ def _run(st, ram, gmap, tlb, budget, stop):
     ins = 0
     while True:
         # ---------------- outer loop: stop flag, budget, timer, interrupts ----------------
-        if stop[0] != 0:
+        pc &= M32                       # pc + 4 past 0xFFFFFFFC wraps to 0 (XLEN = 32): the
+        if stop[0] != 0:                # inner loop leaves it unmasked, sepc and st[PC] must not
             code = RUN_STOP
             break
         if left <= 0:
@@ -385,7 +386,7 @@ def _run(st, ram, gmap, tlb, budget, stop):
         left -= 1                                   # a trap is a step of the budget: a handler
         pc = npc                                    # that traps again (a trap storm) must not
         fbase = NO_PAGE                             # keep run() from returning
-    st[PC] = pc
+    st[PC] = pc & M32                   # (wfi at 0xFFFFFFFC idles with pc + 4 unmasked)
     st[0] = 0
     return code
 
