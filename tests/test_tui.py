@@ -256,6 +256,10 @@ def test_enter_types_into_the_console_and_escape_comes_back():
             assert vm.st[S.CNT_MMIO] > 0
             await pilot.press("escape")
             assert isinstance(app.focused, VMTable)
+            await pilot.press("z")                          # the console full screen
+            assert app.focused is console and app.screen.maximized is console
+            await pilot.press("escape")
+            assert app.screen.maximized is None and isinstance(app.focused, VMTable)
             await pilot.press("p")
             assert vm.status == "paused"
     run(go())
@@ -371,9 +375,10 @@ def test_sampler_rates_and_timeline():
     vm.st[S.INSTRET] = 5                                    # a restart: counters start again
     sampler.sample()
     assert len(sampler.rings[1]) == 1 and sampler.metrics[1].mips == 0
+    assert sampler.instructions_total() == 15_000_005       # the first boot's count is kept
     engine.vms.pop(1)
     sampler.sample()
-    assert sampler.metrics == {}
+    assert sampler.metrics == {} and sampler.instructions_total() == 15_000_005
 
 
 def test_ring_keeps_a_minute():
@@ -411,7 +416,7 @@ def test_hv_top_without_images_or_bundled_ones_fails_in_one_line(monkeypatch, ca
     assert err.count("\n") == 1 and "no bundled images" in err
 
 
-def test_hv_top_boots_the_images_and_runs_the_app(monkeypatch, tmp_path):
+def test_hv_top_boots_the_images_and_runs_the_app(monkeypatch, tmp_path, capsys):
     from test_tui_helpers import elf
     path = tmp_path / "spin.elf"
     path.write_bytes(elf("SPIN"))
@@ -425,6 +430,7 @@ def test_hv_top_boots_the_images_and_runs_the_app(monkeypatch, tmp_path):
         seen["mem"] = app.mem
     monkeypatch.setattr(HvTop, "run", fake_run)
     assert main(["top", str(path), "-n", "2", "--mem", "8M", "--host-mem", "32M"]) == 0
+    assert "hv top: 2 VMs retired" in capsys.readouterr().err
     assert seen["names"] == ["spin-1", "spin-2"] and seen["status"] == {"running"}
     assert seen["threads"] >= 1 and seen["wall_clock"] and seen["mem"] == 8 << 20
     assert running_cpu_threads() == []

@@ -38,7 +38,7 @@ def bundled_choices():
             if e.get("name")]
 
 
-def vm_name(engine, base, vm_id):
+def vm_name(base, vm_id):
     """'<image>-<id>' for a new VM, from an image name or path."""
     base = os.path.splitext(os.path.basename(str(base)))[0] or "vm"
     return f"{base[:7]}-{vm_id}"
@@ -98,7 +98,7 @@ class HvTop(App):
         try:
             with engine.scheduler.cond:     # the workers iterate engine.vms under this lock
                 vm = engine.create(choice.source, mem=self.mem)
-                vm.name = vm_name(engine, choice.name, vm.id)
+                vm.name = vm_name(choice.name, vm.id)
         except (EngineError, ImageError) as exc:
             return f"cannot create a VM from {choice.name}: {exc}"
         engine.start(vm)

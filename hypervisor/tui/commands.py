@@ -1,6 +1,7 @@
 """`hv top [IMAGE ...]`: boot guest images (default: a mix of the bundled guests) in VMs and
 watch and steer them in a live TUI."""
 import sys
+import time
 
 from ..cli import UsageError
 from ..commands.run import add_machine_options, build
@@ -42,8 +43,9 @@ def cmd_top(args):
     images = [img for img in images for _ in range(args.n)]
     engine = build(args, images)
     for vm, image in zip(engine.vms.values(), images):
-        vm.name = vm_name(engine, image, vm.id)
+        vm.name = vm_name(image, vm.id)
     app = HvTop(engine, mem=parse_size(args.mem))
+    t0 = time.perf_counter()
     try:
         for vm in list(engine.vms.values()):
             engine.start(vm)
@@ -51,7 +53,12 @@ def cmd_top(args):
     finally:
         app.stop_engine()
         engine.shutdown()
-    crashed = [vm for vm in engine.vms.values() if vm.status == CRASHED]
-    for vm in crashed:
-        print(f"hv top: {vm.name}: crashed: {vm.reason}", file=sys.stderr)
+    seconds = time.perf_counter() - t0
+    app.sampler.sample()
+    total = app.sampler.instructions_total()
+    for vm in engine.vms.values():
+        if vm.status == CRASHED:
+            print(f"hv top: {vm.name}: crashed: {vm.reason}", file=sys.stderr)
+    print(f"hv top: {len(app.sampler.rings)} VMs retired {total:,} instructions in "
+          f"{seconds:.1f} s ({total / seconds / 1e6:.0f} MIPS in all)", file=sys.stderr)
     return 0

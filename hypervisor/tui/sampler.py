@@ -95,6 +95,8 @@ class Sampler:
         self.metrics = {}               # vm id -> Metrics
         self.now = 0.0
         self.samples = 0
+        self.earlier = {}               # vm id -> instructions retired before its restarts
+        self.removed = 0                # instructions retired by VMs no longer listed
 
     def sample(self):
         """Read every VM's counters once and update the metrics.  Never blocks on a VM."""
@@ -111,7 +113,10 @@ class Sampler:
             if ring is None:
                 ring = self.rings[vm.id] = Ring(self.capacity)
             elif len(ring) and instret < ring.instret[ring._end() - 1]:
-                ring.clear()            # restarted: its counters began again at zero
+                # restarted: its counters began again at zero
+                last = int(ring.instret[ring._end() - 1])
+                self.earlier[vm.id] = self.earlier.get(vm.id, 0) + last
+                ring.clear()
             ring.add(now, vm.host_ns, instret, exits)
             m = self.metrics.get(vm.id) or Metrics()
             self.metrics[vm.id] = m
@@ -123,8 +128,14 @@ class Sampler:
             m.host_share = vm.pages / npages
             m.status = vm.status
         for gone in set(self.rings) - seen:
-            del self.rings[gone]
+            ring = self.rings.pop(gone)
+            self.removed += self.earlier.pop(gone, 0) + int(ring.instret[ring._end() - 1])
             self.metrics.pop(gone, None)
+
+    def instructions_total(self):
+        """Instructions retired by every VM seen, across restarts (as of the last sample)."""
+        return self.removed + sum(self.earlier.values()) + sum(
+            m.instructions for m in self.metrics.values())
 
     def _rates(self, ring, m):
         k = int(round(RATE_WINDOW / self.period)) + 1

@@ -20,7 +20,6 @@ from .help import HelpScreen
 from .picker import PickerScreen
 from .step import StepScreen
 
-CAP_CYCLE = (None, 0.75, 0.5, 0.25)
 TABLE_EVERY = 5         # the table's figures are redrawn every 5th poll (2 a second): a
                         # DataTable repaints every cell on any change, the costliest thing here
 MIN_WEIGHT, MAX_WEIGHT = 16, 16384

@@ -1,5 +1,11 @@
-"""The widgets of `hv top`'s main screen (one per file) and the colours they share."""
-from .. import sampler
+"""The widgets of `hv top`'s main screen (one per file), the colours they share, and
+LinePanel, the base of the panels drawn line by line."""
+import functools
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+from textual.widget import Widget
 
 # one colour per VM (by id), reused in the table, the memory map and the sparklines
 VM_COLOURS = ("#5fafff", "#ffaf5f", "#87d787", "#d787d7", "#ffd75f", "#5fd7d7", "#ff8787",
@@ -33,16 +39,6 @@ def vm_state(vm):
         return "idle"
     return vm.status
 
-
-__all__ = ["sampler", "vm_colour", "vm_state"]
-
-
-import functools  # noqa: E402
-
-from rich.segment import Segment  # noqa: E402
-from rich.style import Style  # noqa: E402
-from textual.strip import Strip  # noqa: E402
-from textual.widget import Widget  # noqa: E402
 
 
 @functools.lru_cache(maxsize=512)
