@@ -68,7 +68,8 @@ class Engine:
         vm.trace = trace
         if trace is not None:
             vm.st[S.TRAP_VIA_MONITOR] = 1
-        self.vms[vm_id] = vm
+        with self.scheduler.cond:       # the workers walk self.vms under this lock
+            self.vms[vm_id] = vm
         return vm
 
     def start(self, vm):
@@ -115,7 +116,8 @@ class Engine:
     def remove(self, vm):
         self.kill(vm)
         self._off_cpu(vm)
-        self.vms.pop(vm.id, None)
+        with self.scheduler.cond:
+            self.vms.pop(vm.id, None)
 
     def send_input(self, vm, data):
         vm.send_input(data)

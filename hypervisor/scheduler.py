@@ -82,7 +82,7 @@ class Scheduler:
     def place(self, vm):
         """A VM (re)joins the run queue: it starts level with the least-run VM, so time it
         spent asleep or paused is not a debt the others must repay (CFS's min_vruntime)."""
-        running = [v.vruntime for v in self.engine.vms.values()
+        running = [v.vruntime for v in list(self.engine.vms.values())
                    if v is not vm and v.status == RUNNING and not v.idle]
         if running:
             vm.vruntime = max(vm.vruntime, min(running))
