@@ -18,11 +18,12 @@ from numba import njit
 
 from .access import M_EXCEPTION, M_EXIT, M_OK, exec_mem
 from .csr import SYS_EXCEPTION, SYS_IDLE, SYS_OK, SYS_SBI, exec_system
-from .mmu import NO_PAGE, T_GSTAGE, T_OK, T_PAGE_FAULT, translate
-from .state import (ACCESS_EXEC, CNT_EXC_DELEGATED, CNT_IRQ, CNT_SBI, CYCLE, EXIT_ACCESS,
-                    EXIT_CAUSE, EXIT_INSN, EXIT_PC, EXIT_TVAL, EXIT_VADDR, IDLE, INSTRET, PC,
-                    RAM_BASE, RAM_SIZE, RES_ADDR, RUN_BUDGET, RUN_CRASH, RUN_GSTAGE, RUN_IDLE,
-                    RUN_SBI, RUN_STOP, RUN_TRAP, STATE_SIZE, TIME_DIV, TLB_SIZE, TRAP_VIA_MONITOR)
+from .mmu import NO_PAGE, T_GSTAGE, T_OK, T_PAGE_FAULT, tlb_slot, translate
+from .state import (ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, CNT_EXC_DELEGATED, CNT_IRQ, CNT_SBI,
+                    CYCLE, EXIT_ACCESS, EXIT_CAUSE, EXIT_INSN, EXIT_PC, EXIT_TVAL, EXIT_VADDR,
+                    IDLE, INSTRET, PC, RAM_BASE, RAM_SIZE, RES_ADDR, RUN_BUDGET, RUN_CRASH,
+                    RUN_GSTAGE, RUN_IDLE, RUN_SBI, RUN_STOP, RUN_TRAP, STATE_SIZE, TIME_DIV,
+                    TLB_ENTRIES, TLB_SIZE, TRAP_VIA_MONITOR)
 from .trap import (CAUSE_BREAKPOINT, CAUSE_FETCH_ACCESS, CAUSE_FETCH_MISALIGNED,
                    CAUSE_FETCH_PAGE, CAUSE_ILLEGAL, INTERRUPT, pending_irq, trap_enter,
                    timer_update)
@@ -52,30 +53,36 @@ def _run(st, ram, gmap, tlb, budget, stop):
     fadd = 0                            # its host addend: host index = pc + fadd
     code = RUN_BUDGET
     ins = 0
+    count = 0
+    resume = False                      # go back into the inner loop without the checks below
     while True:
         # ---------------- outer loop: stop flag, budget, timer, interrupts ----------------
         pc &= M32                       # pc + 4 past 0xFFFFFFFC wraps to 0 (XLEN = 32): the
-        if stop[0] != 0:                # inner loop leaves it unmasked, sepc and st[PC] must not
-            code = RUN_STOP
-            break
-        if left <= 0:
-            code = RUN_BUDGET
-            break
-        wait = timer_update(st)
-        irq = pending_irq(st)
-        if irq >= 0:
-            npc = trap_enter(st, tlb, INTERRUPT | irq, 0, pc)
-            if npc < 0:
-                code = RUN_CRASH
+        if resume and count > 0:        # inner loop leaves it unmasked, sepc and st[PC] must not
+            resume = False              # a TLB refill or an emulated access changed nothing
+        else:                           # that an interrupt, the timer or the budget depend on
+            resume = False
+            if stop[0] != 0:
+                code = RUN_STOP
                 break
-            st[CNT_IRQ] += 1
-            pc = npc
-            fbase = NO_PAGE
-            continue
-        n = min(left, CHECK_EVERY)
-        if 0 < wait < n:
-            n = wait
-        count = n
+            if left <= 0:
+                code = RUN_BUDGET
+                break
+            wait = timer_update(st)
+            irq = pending_irq(st)
+            if irq >= 0:
+                npc = trap_enter(st, tlb, INTERRUPT | irq, 0, pc)
+                if npc < 0:
+                    code = RUN_CRASH
+                    break
+                st[CNT_IRQ] += 1
+                pc = npc
+                fbase = NO_PAGE
+                continue
+            count = min(left, CHECK_EVERY)
+            if 0 < wait < count:
+                count = wait
+        n = count
         reason = R_NONE
         cause = CAUSE_ILLEGAL               # the inner loop's exceptions: illegal unless set
         tval = -1                           # -1: the instruction word
@@ -185,7 +192,7 @@ def _run(st, ram, gmap, tlb, budget, stop):
                     break
             elif op == 0x03:                        # LOAD  0000011
                 va = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & M32
-                e = np.uint64(((va >> 12) & 63) << 2)
+                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)  # tlb_slot
                 if tlb[e] != (va >> 12):
                     reason = R_MEM
                     break
@@ -215,7 +222,7 @@ def _run(st, ram, gmap, tlb, budget, stop):
             elif op == 0x23:                        # STORE  0100011
                 imm = ((((ins ^ SIGN) - SIGN) >> 20) & ~31) | ((ins >> 7) & 31)
                 va = (st[rs1] + imm) & M32
-                e = np.uint64(((va >> 12) & 63) << 2)
+                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)  # tlb_slot
                 if tlb[e + np.uint64(1)] != (va >> 12):
                     reason = R_MEM
                     break
@@ -313,10 +320,13 @@ def _run(st, ram, gmap, tlb, budget, stop):
         retired = False
         if reason == R_FETCH:
             pc &= M32
-            status = translate(st, tlb, gmap, ram, pc, ACCESS_EXEC)
+            e = tlb_slot(pc >> 12)
+            status = T_OK if tlb[e + 2] == pc >> 12 else translate(st, tlb, gmap, ram, pc,
+                                                                    ACCESS_EXEC)
             if status == T_OK:
                 fbase = pc & ~0xFFF
-                fadd = tlb[(((pc >> 12) & 63) << 2) + 3]
+                fadd = tlb[e + 3]
+                resume = True
                 continue
             if status == T_GSTAGE:
                 st[EXIT_VADDR] = pc
@@ -329,6 +339,11 @@ def _run(st, ram, gmap, tlb, budget, stop):
             cause = CAUSE_FETCH_PAGE if status == T_PAGE_FAULT else CAUSE_FETCH_ACCESS
             tval = pc
         elif reason == R_MEM:
+            if (ins & 0x5F) == 0x03:                # a load or store that missed the TLB:
+                va, access = _plain_access(st, ins)  # refill and let the inner loop do it
+                if va >= 0 and translate(st, tlb, gmap, ram, va, access) == T_OK:
+                    resume = True
+                    continue
             status, c = exec_mem(st, tlb, gmap, ram, ins, pc, hs)
             if status == M_OK:
                 retired = True
@@ -364,12 +379,14 @@ def _run(st, ram, gmap, tlb, budget, stop):
             tval = ins                              # illegal encoding found by the inner loop
         if retired:
             left -= 1
+            count -= 1
             st[CYCLE] += 1
             st[INSTRET] += 1
             pc = npc
             if status == SYS_IDLE and reason == R_SYSTEM:
                 code = RUN_IDLE
                 break
+            resume = reason == R_MEM            # a CSR write may have unmasked an interrupt
             continue
         # an exception: to the guest's stvec, or to the monitor when it asked for them all
         if st[TRAP_VIA_MONITOR] != 0:
@@ -389,6 +406,23 @@ def _run(st, ram, gmap, tlb, budget, stop):
     st[PC] = pc & M32                   # (wfi at 0xFFFFFFFC idles with pc + 4 unmasked)
     st[0] = 0
     return code
+
+
+@njit(cache=True, nogil=True)
+def _plain_access(st, ins):
+    """(va, access) of an aligned lb/lh/lw/lbu/lhu/sb/sh/sw, or (-1, 0) for anything the slow
+    path must do itself (misaligned, reserved funct3)."""
+    f3 = (ins >> 12) & 7
+    store = (ins & 0x20) != 0
+    if f3 == 3 or f3 >= 6 or (store and f3 > 2):
+        return -1, 0
+    imm = ((ins ^ SIGN) - SIGN) >> 20
+    if store:
+        imm = (imm & ~31) | ((ins >> 7) & 31)
+    va = (st[(ins >> 15) & 31] + imm) & M32
+    if va & ((1 << (f3 & 3)) - 1):
+        return -1, 0
+    return va, ACCESS_WRITE if store else ACCESS_READ
 
 
 def run(st, ram, gmap, tlb, budget, stop):

@@ -8,7 +8,7 @@ the hart).  Stage 2 maps each 4 KiB guest-physical page of RAM to a host page th
 (int32, -1 = not allocated yet), a per-VM array owned by the monitor.  Anything outside RAM is a
 device or a hole: the monitor decides (emulate MMIO or inject an access fault).
 
-A successful translation fills a direct-mapped software TLB of 64 entries, each 4 int64:
+A successful translation fills a direct-mapped software TLB of 256 entries, each 4 int64:
 (read tag, write tag, exec tag, host addend), a tag being the virtual page number or -1.  A tag is
 set only for the accesses the entry permits *now* (privilege, SUM, MXR, D bit), so a hit needs no
 permission check: host index = va + addend.  The TLB is flushed by sfence.vma, satp writes,
@@ -34,6 +34,12 @@ SSTATUS_MXR = 1 << 19
 
 PAGE = 4096
 NO_PAGE = -(1 << 40)   # a page base no pc can be in
+
+
+@njit(cache=True, nogil=True)
+def tlb_slot(vpn):
+    """Index of the first of the 4 int64 of ``vpn``'s TLB entry (state.py: a hashed index)."""
+    return ((vpn ^ (vpn >> 8)) & (TLB_ENTRIES - 1)) << 2
 
 
 @njit(cache=True, nogil=True)
@@ -143,7 +149,7 @@ def translate(st, tlb, gmap, ram, va, access):
         st[EXIT_GPA] = gpa
         return T_GSTAGE if h == -2 else T_DEVICE
     vpn = va >> 12
-    e = (vpn & (TLB_ENTRIES - 1)) * 4
+    e = tlb_slot(vpn)
     tlb[e] = vpn if (perms & PTE_R) != 0 else -1
     tlb[e + 1] = vpn if (perms & PTE_W) != 0 else -1
     tlb[e + 2] = vpn if (perms & PTE_X) != 0 else -1
@@ -155,7 +161,7 @@ def translate(st, tlb, gmap, ram, va, access):
 def host_index(st, tlb, gmap, ram, va, access):
     """(status, host index) of one byte at ``va``: a TLB hit, or translate() then the TLB."""
     vpn = va >> 12
-    e = (vpn & (TLB_ENTRIES - 1)) * 4
+    e = tlb_slot(vpn)
     if tlb[e + access] != vpn:
         status = translate(st, tlb, gmap, ram, va, access)
         if status != T_OK:
