@@ -7,7 +7,7 @@ extension (lr.w, sc.w, amo*.w).  Every byte is translated before any byte is wri
 or exit leaves memory untouched and the instruction can simply be restarted.
 """
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from .mmu import T_ACCESS_FAULT, T_DEVICE, T_GSTAGE, T_OK, T_PAGE_FAULT, host_index
 from .state import (ACCESS_READ, ACCESS_WRITE, EXIT_ACCESS, EXIT_INSN, EXIT_PC, EXIT_TVAL,

@@ -14,7 +14,7 @@ Instructions are decoded from memory every time (no predecode cache), so self-mo
 runs the new bytes with or without fence.i.
 """
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from .access import M_EXCEPTION, M_EXIT, M_OK, exec_mem
 from .csr import SYS_EXCEPTION, SYS_IDLE, SYS_OK, SYS_SBI, exec_system

@@ -8,7 +8,7 @@ ecall from S-mode is an SBI call and goes out to the monitor (sbi.py).
 CSR rules: privileged spec ch. 2 "Control and Status Registers" (csr[11:10] == 3 is read-only,
 csr[9:8] is the lowest privilege that may access it) and the supervisor CSR sections of ch. 10.
 """
-from numba import njit
+from .jit import njit
 
 from .mmu import SSTATUS_MXR, SSTATUS_SUM, tlb_flush
 from .state import (CNT_COUNTER, CNT_CSR_READ, CNT_CSR_WRITE, CNT_SFENCE, CNT_SRET, CNT_WFI,

@@ -15,7 +15,7 @@ permission check: host index = va + addend.  The TLB is flushed by sfence.vma, s
 privilege changes, SUM/MXR changes and G-stage changes.
 """
 import numpy as np
-from numba import njit
+from .jit import njit
 
 from .state import (ACCESS_EXEC, ACCESS_WRITE, EXIT_GPA, PRIV, PRIV_U, RAM_BASE, RAM_SIZE,
                     SATP, SSTATUS, TLB_ENTRIES, TLB_SIZE)

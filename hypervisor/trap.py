@@ -4,7 +4,7 @@ Privileged spec, "Supervisor Trap Vector Base Address (stvec)", "Supervisor Stat
 and "Supervisor Interrupt (sip and sie) Registers".  Every guest trap is taken in virtual S-mode:
 the guest kernel's own stvec handles it, as the H extension's delegation (hedeleg/hideleg) does.
 """
-from numba import njit
+from .jit import njit
 
 from .mmu import tlb_flush
 from .state import (CYCLE, EXIT_CAUSE, EXIT_PC, EXIT_TVAL, PRIV, PRIV_S, RES_ADDR, SATP, SCAUSE,
