@@ -37,13 +37,34 @@ def resolve_image(image, mem):
     text = str(image)
     entry = bundled(text)
     if entry is not None and not os.path.isfile(text):
-        return load_image(IMAGES_DIR / entry["file"], RAM_BASE, mem, name=text)
+        return _load_cached(IMAGES_DIR / entry["file"], mem, text)
     if text.endswith((".s", ".S")):
         return load_image(_assemble(text), RAM_BASE, mem, name=text)
     if not os.path.isfile(text):
         names = ", ".join(e["name"] for e in manifest()) or "none installed"
         raise ImageError(f"{text}: no such file or bundled image (bundled: {names})")
-    return load_image(text, RAM_BASE, mem)
+    return _load_cached(text, mem, text)
+
+
+_cache = {}
+CACHE_ENTRIES = 32
+
+
+def _load_cached(path, mem, name):
+    """A file parsed and validated once per (file version, RAM size): `-n 1024` or a restart
+    does not read and check the same ELF again.  Images are never modified after loading."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise ImageError(f"{name}: cannot read: {exc.strerror}") from None
+    key = (os.path.realpath(path), st.st_mtime_ns, st.st_size, mem, name)
+    image = _cache.get(key)
+    if image is None:
+        image = load_image(path, RAM_BASE, mem, name=name)
+        if len(_cache) >= CACHE_ENTRIES:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = image
+    return image
 
 
 def _assemble(path):

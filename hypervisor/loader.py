@@ -33,7 +33,19 @@ class Image:
     name: str
     entry: int
     segments: list
-    symbols: dict = field(default_factory=dict)    # address -> name (functions, labels)
+    blob: bytes = field(default=b"", repr=False)
+    _symbols: dict = field(default=None, repr=False)
+
+    @property
+    def symbols(self):
+        """Function and label symbols (address -> name), read on first use: parsing a symbol
+        table costs more than the rest of booting a small guest."""
+        if self._symbols is None:
+            try:
+                self._symbols = _symbols(ELFFile(io.BytesIO(self.blob)))
+            except Exception:  # a nicety: a damaged table must not stop anything  # noqa: BLE001
+                self._symbols = {}
+        return self._symbols
 
 
 def load_image(path_or_bytes, ram_base, ram_size, name=None):
@@ -95,7 +107,7 @@ def _parse(blob, name, ram_base, ram_size):
     entry = elf["e_entry"]
     if entry & 3 or not any(s.paddr <= entry < s.paddr + s.memsz for s in segments):
         raise ImageError(f"{name}: entry point {entry:#x} is not inside a loaded segment")
-    return Image(name=name, entry=entry, segments=segments, symbols=_symbols(elf))
+    return Image(name=name, entry=entry, segments=segments, blob=blob)
 
 
 def _segment(elf, blob, ph, index, name):
@@ -113,17 +125,13 @@ def _segment(elf, blob, ph, index, name):
 
 
 def _symbols(elf):
-    """Function and label symbols (address -> name), for traces and the disassembler."""
-    try:
-        table = elf.get_section_by_name(".symtab")
-        if table is None or not hasattr(table, "iter_symbols"):
-            return {}
-        out = {}
-        for sym in table.iter_symbols():
-            kind = sym["st_info"]["type"]
-            if sym.name and kind in ("STT_FUNC", "STT_NOTYPE") and sym["st_shndx"] != "SHN_UNDEF":
-                if not sym.name.startswith("$"):
-                    out.setdefault(sym["st_value"], sym.name)
-        return out
-    except Exception:  # symbols are a nicety: a damaged table must not stop a boot  # noqa: BLE001
+    table = elf.get_section_by_name(".symtab")
+    if table is None or not hasattr(table, "iter_symbols"):
         return {}
+    out = {}
+    for sym in table.iter_symbols():
+        kind = sym["st_info"]["type"]
+        if sym.name and kind in ("STT_FUNC", "STT_NOTYPE") and sym["st_shndx"] != "SHN_UNDEF":
+            if not sym.name.startswith("$"):
+                out.setdefault(sym["st_value"], sym.name)
+    return out
