@@ -4,8 +4,9 @@
 It never raises and never touches a byte of host memory the VM's G-stage map does not give it.
 
 Design (measured in shared/notes/hart-performance.md):
-  * an *inner loop* that makes no calls: it fetches from a cached code page, decodes in two
-    levels (opcode, then funct3/funct7), and does aligned loads and stores that hit the TLB;
+  * an *inner loop* that makes no calls: it fetches from a cached code page, looks the
+    instruction's class up in a 1024-entry table (opcode, funct3) and dispatches with one flat
+    switch, and does aligned loads and stores that hit the TLB;
   * every slow case (code page change, TLB miss, misaligned or device access, atomics, any
     SYSTEM instruction, an exception) leaves the inner loop with a reason *before* the
     instruction has any effect; the *outer loop* handles it in compiled code and re-enters;
@@ -39,6 +40,47 @@ R_MEM = 2       # load/store the fast path cannot do, or an atomic
 R_SYSTEM = 3    # SYSTEM opcode: ecall, ebreak, CSR, sret, wfi, sfence.vma
 R_EXC = 4       # exception raised by the inner loop (cause, tval)
 
+
+# ---- the decode table: instruction class of each (opcode, funct3) ------------------------------
+(C_ILLEGAL, C_ADDI, C_SLTI, C_SLTIU, C_XORI, C_ORI, C_ANDI, C_SLLI, C_SRI,
+ C_OP0, C_OP1, C_OP2, C_OP3, C_OP4, C_OP5, C_OP6, C_OP7,
+ C_LB, C_LH, C_LW, C_LBU, C_LHU, C_SB, C_SH, C_SW,
+ C_BEQ, C_BNE, C_BLT, C_BGE, C_BLTU, C_BGEU,
+ C_LUI, C_AUIPC, C_JAL, C_JALR, C_FENCE, C_SYSTEM, C_AMO) = range(38)
+
+
+def _decode_table():
+    """DECODE[opcode | funct3 << 7]: one uint8 class per key, so the inner loop dispatches with
+    a single jump table (two nested ones, opcode then funct3, cost a second indirect jump)."""
+    t = np.zeros(1024, dtype=np.uint8)          # C_ILLEGAL, also for every compressed word
+    def put(opcode, f3s, cls):
+        for f3, c in zip(f3s, cls if isinstance(cls, (list, tuple)) else [cls] * len(f3s)):
+            t[opcode | f3 << 7] = c
+    every = range(8)
+    put(0x13, every, [C_ADDI, C_SLLI, C_SLTI, C_SLTIU, C_XORI, C_SRI, C_ORI, C_ANDI])  # OP-IMM
+    put(0x33, every, [C_OP0 + f3 for f3 in every])                                     # OP
+    put(0x03, (0, 1, 2, 4, 5), [C_LB, C_LH, C_LW, C_LBU, C_LHU])                       # LOAD
+    put(0x23, (0, 1, 2), [C_SB, C_SH, C_SW])                                           # STORE
+    put(0x63, (0, 1, 4, 5, 6, 7), [C_BEQ, C_BNE, C_BLT, C_BGE, C_BLTU, C_BGEU])        # BRANCH
+    put(0x37, every, C_LUI)             # lui: bits 14:12 are immediate bits
+    put(0x17, every, C_AUIPC)
+    put(0x6F, every, C_JAL)
+    put(0x67, (0,), C_JALR)
+    put(0x0F, (0, 1), C_FENCE)          # fence (000), fence.i (001)
+    put(0x73, every, C_SYSTEM)          # csr.exec_system checks funct3
+    put(0x2F, every, C_AMO)             # access.exec_atomic checks funct3
+    return t
+
+
+DECODE = _decode_table()
+
+
+@njit(cache=True, nogil=True, inline="always")    # inlined: the inner loop makes no calls
+def _branch_target(pc, ins):
+    """pc + the B-type immediate (sign bit 31, then bits 7, 30:25, 11:8)."""
+    imm = ((((ins ^ SIGN) - SIGN) >> 19) & ~0xFFF) | ((ins << 4) & 0x800) \
+        | ((ins >> 20) & 0x7E0) | ((ins >> 7) & 0x1E)
+    return (pc + imm) & M32
 
 @njit(cache=True, nogil=True)
 def _run(st, ram, gmap, tlb, budget, stop):
@@ -93,81 +135,186 @@ def _run(st, ram, gmap, tlb, budget, stop):
                 break
             ins = np.int64(ram32[np.uint64((pc + fadd) >> 2)])
             st[0] = 0
-            op = ins & 0x7F
             rd = np.uint64((ins >> 7) & 31)     # unsigned indices: no wraparound test
-            f3 = (ins >> 12) & 7
             rs1 = np.uint64((ins >> 15) & 31)
             npc = pc + 4
-            if op == 0x13:                          # OP-IMM  0010011
-                a = st[rs1]
-                imm = ((ins ^ SIGN) - SIGN) >> 20
-                if f3 == 0:                         # addi
-                    st[rd] = (a + imm) & M32
-                elif f3 == 4:                       # xori
-                    st[rd] = (a ^ imm) & M32
-                elif f3 == 6:                       # ori
-                    st[rd] = (a | imm) & M32
-                elif f3 == 7:                       # andi
-                    st[rd] = a & imm
-                elif f3 == 2:                       # slti
-                    st[rd] = 1 if (a ^ SIGN) < ((imm & M32) ^ SIGN) else 0
-                elif f3 == 3:                       # sltiu (imm sign-extended, then unsigned)
-                    st[rd] = 1 if a < (imm & M32) else 0
-                elif f3 == 1:                       # slli (funct7 0000000)
-                    if (ins >> 25) != 0:
+            # one flat switch on the instruction's class (DECODE[opcode | funct3 << 7])
+            cls = DECODE[np.uint64((ins & 0x7F) | ((ins >> 5) & 0x380))]
+            if cls == C_ADDI:                       # addi
+                st[rd] = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & M32
+            elif cls == C_LW:                       # lw
+                va = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & M32
+                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)  # tlb_slot
+                if tlb[e] != (va >> 12) or va & 3:
+                    reason = R_MEM
+                    break
+                st[rd] = np.int64(ram32[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(2)])
+            elif cls == C_SW:                       # sw
+                va = (st[rs1] + (((((ins ^ SIGN) - SIGN) >> 20) & ~31) | ((ins >> 7) & 31))) & M32
+                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                if tlb[e + np.uint64(1)] != (va >> 12) or va & 3:
+                    reason = R_MEM
+                    break
+                ram32[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(2)] = \
+                    st[np.uint64((ins >> 20) & 31)]
+            elif cls == C_BNE:                      # bne
+                if st[rs1] != st[np.uint64((ins >> 20) & 31)]:
+                    npc = _branch_target(pc, ins)
+                    if npc & 3:
                         reason = R_EXC
+                        cause = CAUSE_FETCH_MISALIGNED
+                        tval = npc
                         break
-                    st[rd] = (a << ((ins >> 20) & 31)) & M32
-                else:                               # 101: srli / srai
-                    f7 = ins >> 25
-                    if f7 == 0:
-                        st[rd] = a >> ((ins >> 20) & 31)
-                    elif f7 == 0x20:
-                        st[rd] = (((a ^ SIGN) - SIGN) >> ((ins >> 20) & 31)) & M32
-                    else:
+            elif cls == C_BEQ:                      # beq
+                if st[rs1] == st[np.uint64((ins >> 20) & 31)]:
+                    npc = _branch_target(pc, ins)
+                    if npc & 3:
                         reason = R_EXC
+                        cause = CAUSE_FETCH_MISALIGNED
+                        tval = npc
                         break
-            elif op == 0x33:                        # OP  0110011
+            elif cls == C_BLT or cls == C_BGE or cls == C_BLTU or cls == C_BGEU:
                 a = st[rs1]
                 b = st[np.uint64((ins >> 20) & 31)]
+                if cls == C_BLT:                    # blt (signed: flip the sign bits)
+                    taken = (a ^ SIGN) < (b ^ SIGN)
+                elif cls == C_BGE:                  # bge
+                    taken = (a ^ SIGN) >= (b ^ SIGN)
+                elif cls == C_BLTU:                 # bltu
+                    taken = a < b
+                else:                               # bgeu
+                    taken = a >= b
+                if taken:
+                    npc = _branch_target(pc, ins)
+                    if npc & 3:
+                        reason = R_EXC
+                        cause = CAUSE_FETCH_MISALIGNED
+                        tval = npc
+                        break
+            elif cls == C_OP0:                      # add / sub / mul (funct3 000)
+                f7 = ins >> 25
+                a = st[rs1]
+                b = st[np.uint64((ins >> 20) & 31)]
+                if f7 == 0:
+                    st[rd] = (a + b) & M32
+                elif f7 == 0x20:
+                    st[rd] = (a - b) & M32
+                elif f7 == 1:
+                    st[rd] = (((a ^ SIGN) - SIGN) * ((b ^ SIGN) - SIGN)) & M32
+                else:
+                    reason = R_EXC
+                    break
+            elif cls == C_ANDI:                     # andi
+                st[rd] = st[rs1] & (((ins ^ SIGN) - SIGN) >> 20)
+            elif cls == C_SLLI:                     # slli (funct7 0000000)
+                if (ins >> 25) != 0:
+                    reason = R_EXC
+                    break
+                st[rd] = (st[rs1] << ((ins >> 20) & 31)) & M32
+            elif cls == C_SRI:                      # srli / srai
                 f7 = ins >> 25
                 if f7 == 0:
-                    if f3 == 0:                     # add
-                        st[rd] = (a + b) & M32
-                    elif f3 == 1:                   # sll
+                    st[rd] = st[rs1] >> ((ins >> 20) & 31)
+                elif f7 == 0x20:
+                    st[rd] = (((st[rs1] ^ SIGN) - SIGN) >> ((ins >> 20) & 31)) & M32
+                else:
+                    reason = R_EXC
+                    break
+            elif cls == C_LBU or cls == C_LB or cls == C_LHU or cls == C_LH:
+                va = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & M32
+                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                if tlb[e] != (va >> 12):
+                    reason = R_MEM
+                    break
+                h = np.uint64(va + tlb[e + np.uint64(3)])
+                if cls == C_LBU:                    # lbu
+                    st[rd] = np.int64(ram[h])
+                elif cls == C_LB:                   # lb
+                    st[rd] = ((np.int64(ram[h]) ^ 0x80) - 0x80) & M32
+                elif va & 1:
+                    reason = R_MEM
+                    break
+                elif cls == C_LHU:                  # lhu
+                    st[rd] = np.int64(ram16[h >> np.uint64(1)])
+                else:                               # lh
+                    st[rd] = ((np.int64(ram16[h >> np.uint64(1)]) ^ 0x8000) - 0x8000) & M32
+            elif cls == C_SB or cls == C_SH:
+                va = (st[rs1] + (((((ins ^ SIGN) - SIGN) >> 20) & ~31) | ((ins >> 7) & 31))) & M32
+                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                if tlb[e + np.uint64(1)] != (va >> 12):
+                    reason = R_MEM
+                    break
+                h = np.uint64(va + tlb[e + np.uint64(3)])
+                v = st[np.uint64((ins >> 20) & 31)]
+                if cls == C_SB:                     # sb
+                    ram[h] = v & 0xFF
+                elif va & 1:
+                    reason = R_MEM
+                    break
+                else:                               # sh
+                    ram16[h >> np.uint64(1)] = v & 0xFFFF
+            elif cls == C_LUI:                      # lui
+                st[rd] = ins & 0xFFFFF000
+            elif cls == C_AUIPC:                    # auipc
+                st[rd] = (pc + (ins & 0xFFFFF000)) & M32
+            elif cls == C_JAL:                      # jal
+                imm = ((((ins ^ SIGN) - SIGN) >> 11) & ~0xFFFFF) | (ins & 0xFF000) \
+                    | ((ins >> 9) & 0x800) | ((ins >> 20) & 0x7FE)
+                npc = (pc + imm) & M32
+                if npc & 3:
+                    reason = R_EXC
+                    cause = CAUSE_FETCH_MISALIGNED
+                    tval = npc
+                    break
+                st[rd] = (pc + 4) & M32
+            elif cls == C_JALR:                     # jalr
+                npc = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & (M32 - 1)
+                if npc & 3:
+                    reason = R_EXC
+                    cause = CAUSE_FETCH_MISALIGNED
+                    tval = npc
+                    break
+                st[rd] = (pc + 4) & M32
+            elif cls == C_XORI:                     # xori
+                st[rd] = (st[rs1] ^ (((ins ^ SIGN) - SIGN) >> 20)) & M32
+            elif cls == C_ORI:                      # ori
+                st[rd] = (st[rs1] | (((ins ^ SIGN) - SIGN) >> 20)) & M32
+            elif cls == C_SLTI:                     # slti
+                imm = (((ins ^ SIGN) - SIGN) >> 20) & M32
+                st[rd] = 1 if (st[rs1] ^ SIGN) < (imm ^ SIGN) else 0
+            elif cls == C_SLTIU:                    # sltiu (imm sign-extended, then unsigned)
+                st[rd] = 1 if st[rs1] < ((((ins ^ SIGN) - SIGN) >> 20) & M32) else 0
+            elif cls >= C_OP1 and cls <= C_OP7:     # OP funct3 001..111: base or M extension
+                f7 = ins >> 25
+                a = st[rs1]
+                b = st[np.uint64((ins >> 20) & 31)]
+                if f7 == 0:
+                    if cls == C_OP1:                # sll
                         st[rd] = (a << (b & 31)) & M32
-                    elif f3 == 2:                   # slt
+                    elif cls == C_OP2:              # slt
                         st[rd] = 1 if (a ^ SIGN) < (b ^ SIGN) else 0
-                    elif f3 == 3:                   # sltu
+                    elif cls == C_OP3:              # sltu
                         st[rd] = 1 if a < b else 0
-                    elif f3 == 4:                   # xor
+                    elif cls == C_OP4:              # xor
                         st[rd] = a ^ b
-                    elif f3 == 5:                   # srl
+                    elif cls == C_OP5:              # srl
                         st[rd] = a >> (b & 31)
-                    elif f3 == 6:                   # or
+                    elif cls == C_OP6:              # or
                         st[rd] = a | b
                     else:                           # and
                         st[rd] = a & b
-                elif f7 == 0x20:
-                    if f3 == 0:                     # sub
-                        st[rd] = (a - b) & M32
-                    elif f3 == 5:                   # sra
-                        st[rd] = (((a ^ SIGN) - SIGN) >> (b & 31)) & M32
-                    else:
-                        reason = R_EXC
-                        break
+                elif f7 == 0x20 and cls == C_OP5:   # sra
+                    st[rd] = (((a ^ SIGN) - SIGN) >> (b & 31)) & M32
                 elif f7 == 1:                       # M extension
                     sa = (a ^ SIGN) - SIGN
                     sb = (b ^ SIGN) - SIGN
-                    if f3 == 0:                     # mul
-                        st[rd] = (sa * sb) & M32
-                    elif f3 == 1:                   # mulh
+                    if cls == C_OP1:                # mulh
                         st[rd] = ((sa * sb) >> 32) & M32
-                    elif f3 == 2:                   # mulhsu
+                    elif cls == C_OP2:              # mulhsu
                         st[rd] = ((sa * b) >> 32) & M32
-                    elif f3 == 3:                   # mulhu (64-bit unsigned product)
+                    elif cls == C_OP3:              # mulhu (64-bit unsigned product)
                         st[rd] = np.int64((np.uint64(a) * np.uint64(b)) >> np.uint64(32))
-                    elif f3 == 4:                   # div (round toward zero)
+                    elif cls == C_OP4:              # div (round toward zero)
                         if b == 0:
                             st[rd] = M32
                         elif sa == -SIGN and sb == -1:
@@ -175,9 +322,9 @@ def _run(st, ram, gmap, tlb, budget, stop):
                         else:
                             q = abs(sa) // abs(sb)
                             st[rd] = (-q if (sa < 0) != (sb < 0) else q) & M32
-                    elif f3 == 5:                   # divu
+                    elif cls == C_OP5:              # divu
                         st[rd] = M32 if b == 0 else a // b
-                    elif f3 == 6:                   # rem (sign of the dividend)
+                    elif cls == C_OP6:              # rem (sign of the dividend)
                         if b == 0:
                             st[rd] = a
                         elif sa == -SIGN and sb == -1:
@@ -190,122 +337,15 @@ def _run(st, ram, gmap, tlb, budget, stop):
                 else:
                     reason = R_EXC
                     break
-            elif op == 0x03:                        # LOAD  0000011
-                va = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & M32
-                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)  # tlb_slot
-                if tlb[e] != (va >> 12):
-                    reason = R_MEM
-                    break
-                h = np.uint64(va + tlb[e + np.uint64(3)])
-                if f3 == 2:                         # lw
-                    if va & 3:
-                        reason = R_MEM
-                        break
-                    st[rd] = np.int64(ram32[h >> np.uint64(2)])
-                elif f3 == 4:                       # lbu
-                    st[rd] = np.int64(ram[h])
-                elif f3 == 0:                       # lb
-                    st[rd] = ((np.int64(ram[h]) ^ 0x80) - 0x80) & M32
-                elif f3 == 5:                       # lhu
-                    if va & 1:
-                        reason = R_MEM
-                        break
-                    st[rd] = np.int64(ram16[h >> np.uint64(1)])
-                elif f3 == 1:                       # lh
-                    if va & 1:
-                        reason = R_MEM
-                        break
-                    st[rd] = ((np.int64(ram16[h >> np.uint64(1)]) ^ 0x8000) - 0x8000) & M32
-                else:
-                    reason = R_EXC
-                    break
-            elif op == 0x23:                        # STORE  0100011
-                imm = ((((ins ^ SIGN) - SIGN) >> 20) & ~31) | ((ins >> 7) & 31)
-                va = (st[rs1] + imm) & M32
-                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)  # tlb_slot
-                if tlb[e + np.uint64(1)] != (va >> 12):
-                    reason = R_MEM
-                    break
-                h = np.uint64(va + tlb[e + np.uint64(3)])
-                v = st[np.uint64((ins >> 20) & 31)]
-                if f3 == 2:                         # sw
-                    if va & 3:
-                        reason = R_MEM
-                        break
-                    ram32[h >> np.uint64(2)] = v
-                elif f3 == 0:                       # sb
-                    ram[h] = v & 0xFF
-                elif f3 == 1:                       # sh
-                    if va & 1:
-                        reason = R_MEM
-                        break
-                    ram16[h >> np.uint64(1)] = v & 0xFFFF
-                else:
-                    reason = R_EXC
-                    break
-            elif op == 0x63:                        # BRANCH  1100011
-                a = st[rs1]
-                b = st[np.uint64((ins >> 20) & 31)]
-                if f3 == 0:                         # beq
-                    taken = a == b
-                elif f3 == 1:                       # bne
-                    taken = a != b
-                elif f3 == 4:                       # blt (signed: flip the sign bits)
-                    taken = (a ^ SIGN) < (b ^ SIGN)
-                elif f3 == 5:                       # bge
-                    taken = (a ^ SIGN) >= (b ^ SIGN)
-                elif f3 == 6:                       # bltu
-                    taken = a < b
-                elif f3 == 7:                       # bgeu
-                    taken = a >= b
-                else:
-                    reason = R_EXC
-                    break
-                if taken:
-                    imm = ((((ins ^ SIGN) - SIGN) >> 19) & ~0xFFF) | ((ins << 4) & 0x800) \
-                        | ((ins >> 20) & 0x7E0) | ((ins >> 7) & 0x1E)
-                    npc = (pc + imm) & M32
-                    if npc & 3:
-                        reason = R_EXC
-                        cause = CAUSE_FETCH_MISALIGNED
-                        tval = npc
-                        break
-            elif op == 0x37:                        # LUI  0110111
-                st[rd] = ins & 0xFFFFF000
-            elif op == 0x17:                        # AUIPC  0010111
-                st[rd] = (pc + (ins & 0xFFFFF000)) & M32
-            elif op == 0x6F:                        # JAL  1101111
-                imm = ((((ins ^ SIGN) - SIGN) >> 11) & ~0xFFFFF) | (ins & 0xFF000) \
-                    | ((ins >> 9) & 0x800) | ((ins >> 20) & 0x7FE)
-                npc = (pc + imm) & M32
-                if npc & 3:
-                    reason = R_EXC
-                    cause = CAUSE_FETCH_MISALIGNED
-                    tval = npc
-                    break
-                st[rd] = (pc + 4) & M32
-            elif op == 0x67:                        # JALR  1100111 (funct3 000)
-                if f3 != 0:
-                    reason = R_EXC
-                    break
-                npc = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & (M32 - 1)
-                if npc & 3:
-                    reason = R_EXC
-                    cause = CAUSE_FETCH_MISALIGNED
-                    tval = npc
-                    break
-                st[rd] = (pc + 4) & M32
-            elif op == 0x0F:                        # MISC-MEM  0001111
-                if f3 > 1:                          # fence (000) and fence.i (001) only;
-                    reason = R_EXC                  # nothing is cached, so both are no-ops
-                    break
-            elif op == 0x73:                        # SYSTEM  1110011: trap and emulate
+            elif cls == C_FENCE:                    # fence, fence.i: nothing is cached
+                pass
+            elif cls == C_SYSTEM:                   # SYSTEM  1110011: trap and emulate
                 reason = R_SYSTEM
                 break
-            elif op == 0x2F:                        # AMO  0101111
+            elif cls == C_AMO:                      # AMO  0101111
                 reason = R_MEM
                 break
-            else:
+            else:                                   # C_ILLEGAL
                 reason = R_EXC
                 break
             pc = npc
