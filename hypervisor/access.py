@@ -9,7 +9,7 @@ or exit leaves memory untouched and the instruction can simply be restarted.
 import numpy as np
 from .jit import njit
 
-from .mmu import T_ACCESS_FAULT, T_DEVICE, T_GSTAGE, T_OK, T_PAGE_FAULT, host_index
+from .mmu import T_ACCESS_FAULT, T_DEVICE, T_OK, T_PAGE_FAULT, host_index
 from .state import (ACCESS_READ, ACCESS_WRITE, EXIT_ACCESS, EXIT_INSN, EXIT_PC, EXIT_TVAL,
                     EXIT_VADDR, RES_ADDR)
 from .trap import (CAUSE_LOAD_ACCESS, CAUSE_LOAD_MISALIGNED, CAUSE_LOAD_PAGE, CAUSE_STORE_ACCESS,

@@ -15,7 +15,7 @@ from .devicetree import TIMEBASE_HZ
 from .images import resolve_image
 from .memory import PAGE_SIZE, HostMemory, OutOfMemory
 from .scheduler import Scheduler
-from .vm import CRASHED, CREATED, HALTED, PAUSED, RUNNING, TIME_DIV, VM
+from .vm import CREATED, HALTED, PAUSED, RUNNING, TIME_DIV, VM
 
 CHUNK = 64
 DEFAULT_HOST_MEM = 256 << 20
@@ -217,7 +217,3 @@ class Engine:
 
     def shutdown(self):
         self.scheduler.shutdown()
-
-    @property
-    def crashed(self):
-        return [vm for vm in self.vms.values() if vm.status == CRASHED]

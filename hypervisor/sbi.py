@@ -4,7 +4,7 @@ RISC-V SBI specification v2.0: a7 = extension ID (EID), a6 = function ID (FID), 
 a0..a5; the result comes back as a0 = error code, a1 = value, and every other register is
 preserved.  The legacy extensions (EID 0x00-0x0F) return a single value in a0 and leave a1 alone.
 """
-from .state import PC, TIMECMP
+from .state import TIMECMP
 
 A0, A1, A2, A6, A7 = 10, 11, 12, 16, 17
 
@@ -127,9 +127,3 @@ def _debug_console(vm, fid):
     if not vm.write_guest(gpa, data):
         return SBI_ERR_INVALID_PARAM, 0
     return SBI_SUCCESS, len(data)
-
-
-def describe(st):
-    """A short name for the call in the VM's registers, for traces."""
-    eid = int(st[A7])
-    return f"sbi {NAMES.get(eid, hex(eid))} fid={int(st[A6])} pc={int(st[PC]):#010x}"

@@ -13,7 +13,7 @@ import threading
 import numpy as np
 
 from . import state as S
-from .devicetree import TIMEBASE_HZ, build_dtb
+from .devicetree import build_dtb
 from .console import Console
 from .devices.finisher import Finisher
 from .devices.layout import (FINISHER_BASE, FINISHER_SIZE, PLIC_BASE, PLIC_SIZE, RAM_BASE,
@@ -102,7 +102,6 @@ class VM:
         st[S.PC] = self.image.entry
         st[10] = 0                      # a0: hart id
         st[11] = dtb_addr               # a1: the device tree
-        self.timebase = TIMEBASE_HZ
 
     def _prealloc(self):
         for i in range(self.gmap.size):

@@ -3,7 +3,6 @@ import hashlib
 import time
 
 import numpy as np
-import pytest
 
 from hypervisor.engine import Engine
 from hypervisor.memory import PAGE_SIZE

@@ -4,7 +4,6 @@ import sys
 import threading
 
 from ..console import LinePrefixer
-from ..state import EXIT_NAMES
 from ..vm import CRASHED, HALTED
 
 _print_lock = threading.Lock()
@@ -83,7 +82,3 @@ def stats_table(vms):
                      f"{_mips(s):>7.1f} {s['host_seconds']:>7.2f} {pages:>13} {total:>9,}  "
                      f"{top_text}")
     return "\n".join(lines) + "\n"
-
-
-def exit_names():
-    return EXIT_NAMES
