@@ -40,6 +40,13 @@ def build_dtb(ram_base, ram_size, bootargs="", hart_id=0):
     memory.append(fdt.PropWords("reg", *_words(0, ram_base, 0, ram_size)))
     root.append(memory)
 
+    root.append(_cpus(hart_id))
+    root.append(_soc())
+    return tree.to_dtb(version=17)
+
+
+def _cpus(hart_id):
+    """One hart: rv32ima with Sv32, and its local interrupt controller (the PLIC's parent)."""
     cpus = fdt.Node("cpus")
     cpus.append(fdt.PropWords("#address-cells", 1))
     cpus.append(fdt.PropWords("#size-cells", 0))
@@ -58,8 +65,11 @@ def build_dtb(ram_base, ram_size, bootargs="", hart_id=0):
     intc.append(fdt.PropWords("phandle", PHANDLE_CPU_INTC))
     cpu.append(intc)
     cpus.append(cpu)
-    root.append(cpus)
+    return cpus
 
+
+def _soc():
+    """The devices: the test finisher, the UART and the PLIC it interrupts through."""
     soc = fdt.Node("soc")
     soc.append(fdt.PropWords("#address-cells", 2))
     soc.append(fdt.PropWords("#size-cells", 2))
@@ -89,5 +99,4 @@ def build_dtb(ram_base, ram_size, bootargs="", hart_id=0):
     plic.append(fdt.PropWords("interrupts-extended", PHANDLE_CPU_INTC, 11, PHANDLE_CPU_INTC, 9))
     plic.append(fdt.PropWords("phandle", PHANDLE_PLIC))
     soc.append(plic)
-    root.append(soc)
-    return tree.to_dtb(version=17)
+    return soc
