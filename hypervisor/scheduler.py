@@ -135,7 +135,7 @@ class Scheduler:
                 engine.limit_reached(vm)
                 break
             vm.stop[0] = 0 if vm.status == RUNNING else 1
-            code = cpu.run(st, ram, vm.gmap, vm.tlb, budget, vm.stop)
+            code = cpu.run_checked(st, ram, vm.gmap, vm.tlb, budget, vm.stop)  # vm.boot checked
             with vm.lock:
                 go_on = monitor.handle(vm, code) and vm.status == RUNNING
             if not go_on or time.perf_counter_ns() >= deadline:

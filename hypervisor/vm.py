@@ -12,6 +12,7 @@ import threading
 
 import numpy as np
 
+from . import cpu
 from . import state as S
 from .devicetree import build_dtb
 from .console import Console
@@ -102,6 +103,7 @@ class VM:
         st[S.PC] = self.image.entry
         st[10] = 0                      # a0: hart id
         st[11] = dtb_addr               # a1: the device tree
+        cpu.check(st, self.engine.memory.ram, self.gmap, self.tlb, self.stop)
 
     def _prealloc(self):
         for i in range(self.gmap.size):
