@@ -107,6 +107,8 @@ handler:
     (["run", "--bogus", "x"], "unrecognized arguments"),
     (["run", "hello", "--mem", "12Q"], "bad size"),
     (["run", "/no/such/file.elf"], "no such file"),
+    (["run", "hello", "--timeout", "-1"], "--timeout must be a positive"),
+    (["run", "hello", "--weights", "1,2"], "2 values for 1 VMs"),
     (["run"], "required"),
     (["frobnicate"], "invalid choice"),
 ])

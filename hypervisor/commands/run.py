@@ -104,6 +104,8 @@ def build(args, images):
 def cmd_run(args):
     if args.n < 1:
         raise UsageError("-n must be at least 1")
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError("--timeout must be a positive number of seconds")
     images = [img for img in args.images for _ in range(args.n)]
     engine = build(args, images)
     vms = list(engine.vms.values())
