@@ -24,8 +24,7 @@ from .devices.uart import Uart
 from .memory import PAGE_SIZE, OutOfMemory
 from .mmu import tlb_flush
 
-CREATED, RUNNING, PAUSED, HALTED, CRASHED = "created", "running", "paused", "halted", "crashed"
-DONE = (HALTED, CRASHED)
+from .lifecycle import CRASHED, CREATED, DONE, HALTED, PAUSED, RUNNING  # noqa: F401 (re-exported)
 TIME_DIV = 10           # cycles per timebase tick: a 100 MHz virtual hart at 10 MHz timebase
 SEIP = 1 << 9
 

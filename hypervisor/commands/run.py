@@ -8,7 +8,6 @@ import sys
 import threading
 
 from ..errors import UsageError
-from ..engine import Engine, EngineError
 from ..images import manifest
 from ..loader import ImageError
 from ..memory import parse_size
@@ -66,6 +65,7 @@ def _per_vm(text, count, what, convert):
 
 def build(args, images):
     """An engine with one VM per image (not started).  Errors: UsageError, one line."""
+    from ..engine import Engine, EngineError    # here: numba loads in 0.3 s; `hv asm` needs none
     try:
         mem, host_mem = parse_size(args.mem), parse_size(args.host_mem)
     except ValueError as exc:

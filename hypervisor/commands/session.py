@@ -4,7 +4,7 @@ import sys
 import threading
 
 from ..console import LinePrefixer
-from ..vm import CRASHED, HALTED
+from ..lifecycle import CRASHED, HALTED
 
 _print_lock = threading.Lock()
 
