@@ -1,4 +1,6 @@
 """SBI calls, the device tree, the UART with receive interrupts through the PLIC, the timer."""
+import time
+
 import fdt
 import pytest
 
@@ -186,3 +188,20 @@ def test_timer_interrupts_and_wfi_skip_virtual_time():
     # five periods of 1000 ticks passed in virtual time, at 10 cycles a tick, while the guest
     # itself retired only a few hundred instructions: the rest was skipped idle time
     assert vm.st[S.CYCLE] >= 5 * 1000 * 10 and vm.st[S.INSTRET] < 1000
+
+
+def test_wall_clock_mode_waits_in_host_time():
+    # the bundled timer guest counts 10 ticks at 100 Hz: 0.1 s of guest time.  Instruction-driven
+    # time skips the idle waits; --wall-clock sleeps through them on the host's clock.
+    timings = {}
+    for wall in (False, True):
+        engine = Engine(64 << 20, wall_clock=wall)
+        vm = engine.create("timer", mem=16 << 20)
+        t0 = time.perf_counter()
+        engine.start(vm)
+        assert engine.wait(10, [vm])
+        timings[wall] = time.perf_counter() - t0
+        engine.shutdown()
+        assert vm.exit_code == 0 and "10 ticks" in vm.console.text()
+        assert vm.host_ns / 1e9 < 0.09          # asleep, not spinning, between the ticks
+    assert timings[True] >= 0.1 and timings[False] < 0.1
