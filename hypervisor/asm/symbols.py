@@ -42,14 +42,22 @@ class _Env:
         finally:
             self._active.discard(sym.name)
 
-
-class NowEnv(_Env):
-    def symbol(self, node):
+    def _defined(self, node):
+        """The value of a symbol defined in this file: an .equ evaluated, a label placed by
+        _place(); anything else is not (yet) a constant."""
         sym = self.unit.symbols.get(node.name)
         if sym is None or not sym.defined:
             raise NotConstant(node.shown)
         if sym.kind == "equ":
             return self._equ(sym)
+        return self._place(sym)
+
+
+class NowEnv(_Env):
+    def symbol(self, node):
+        return self._defined(node)
+
+    def _place(self, sym):
         return Value(sym.frag, sym.offset)
 
     def here(self, node):
@@ -63,11 +71,9 @@ class NowEnv(_Env):
 
 class LayoutEnv(_Env):
     def symbol(self, node):
-        sym = self.unit.symbols.get(node.name)
-        if sym is None or not sym.defined:
-            raise NotConstant(node.shown)
-        if sym.kind == "equ":
-            return self._equ(sym)
+        return self._defined(node)
+
+    def _place(self, sym):
         return Value(sym.frag.section, sym.frag.start + sym.offset)
 
     def here(self, node):
