@@ -147,38 +147,42 @@ def exec_atomic(st, tlb, gmap, ram, ins, pc, hs):
 
 
 @njit(cache=True, nogil=True)
+def load_store_operand(st, ins):
+    """(virtual address, size in bytes, is a store) of lb/lh/lw/lbu/lhu/sb/sh/sw (opcodes
+    0000011, 0100011), or size 0 for a reserved funct3 or any other opcode."""
+    f3 = (ins >> 12) & 7
+    op = ins & 0x7F
+    if op == 0x03:
+        if f3 == 3 or f3 >= 6:
+            return 0, 0, False
+        imm = _sx(ins, 32) >> 20
+    elif op == 0x23:
+        if f3 > 2:
+            return 0, 0, False
+        imm = ((_sx(ins, 32) >> 20) & ~31) | ((ins >> 7) & 31)
+    else:
+        return 0, 0, False
+    return (st[(ins >> 15) & 31] + imm) & M32, 1 << (f3 & 3), op == 0x23
+
+
+@njit(cache=True, nogil=True)
 def exec_mem(st, tlb, gmap, ram, ins, pc, hs):
     """A load, store or atomic the inner loop could not do.  Returns (M_*, cause)."""
-    op = ins & 0x7F
-    if op == 0x2F:
+    if (ins & 0x7F) == 0x2F:
         return exec_atomic(st, tlb, gmap, ram, ins, pc, hs)
-    f3 = (ins >> 12) & 7
-    rs1 = (ins >> 15) & 31
-    if op == 0x03:                               # lb lh lw lbu lhu
-        if f3 == 3 or f3 >= 6:
-            return M_ILLEGAL, 0
-        size = 1 << (f3 & 3)
-        imm = _sx(ins, 32) >> 20
-        va = (st[rs1] + imm) & M32
-        r, cause = _locate(st, tlb, gmap, ram, va, size, False, hs, ins, pc, True)
-        if r != M_OK:
-            return r, cause
-        v = _load(ram, hs, size)
-        if f3 < 4 and size < 4:
-            v = _sx(v, 8 * size) & M32
-        rd = (ins >> 7) & 31
-        if rd != 0:
-            st[rd] = v
-        return M_OK, 0
-    if op == 0x23:                               # sb sh sw
-        if f3 > 2:
-            return M_ILLEGAL, 0
-        size = 1 << f3
-        imm = ((_sx(ins, 32) >> 20) & ~31) | ((ins >> 7) & 31)
-        va = (st[rs1] + imm) & M32
-        r, cause = _locate(st, tlb, gmap, ram, va, size, True, hs, ins, pc, True)
-        if r != M_OK:
-            return r, cause
+    va, size, store = load_store_operand(st, ins)
+    if size == 0:
+        return M_ILLEGAL, 0
+    r, cause = _locate(st, tlb, gmap, ram, va, size, store, hs, ins, pc, True)
+    if r != M_OK:
+        return r, cause
+    if store:                                    # sb sh sw
         _store(ram, hs, size, st[(ins >> 20) & 31])
         return M_OK, 0
-    return M_ILLEGAL, 0
+    v = _load(ram, hs, size)                     # lb lh lw lbu lhu
+    if ((ins >> 12) & 4) == 0 and size < 4:
+        v = _sx(v, 8 * size) & M32
+    rd = (ins >> 7) & 31
+    if rd != 0:
+        st[rd] = v
+    return M_OK, 0

@@ -17,7 +17,7 @@ runs the new bytes with or without fence.i.
 import numpy as np
 from .jit import njit
 
-from .access import M_EXCEPTION, M_EXIT, M_OK, exec_mem
+from .access import M_EXCEPTION, M_EXIT, M_OK, exec_mem, load_store_operand
 from .csr import SYS_EXCEPTION, SYS_IDLE, SYS_OK, SYS_SBI, exec_system
 from .mmu import NO_PAGE, T_GSTAGE, T_OK, T_PAGE_FAULT, tlb_slot, translate
 from .state import (ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, CNT_EXC_DELEGATED, CNT_IRQ, CNT_SBI,
@@ -380,8 +380,9 @@ def _run(st, ram, gmap, tlb, budget, stop):
             tval = pc
         elif reason == R_MEM:
             if (ins & 0x5F) == 0x03:                # a load or store that missed the TLB:
-                va, access = _plain_access(st, ins)  # refill and let the inner loop do it
-                if va >= 0 and translate(st, tlb, gmap, ram, va, access) == T_OK:
+                va, size, store = load_store_operand(st, ins)  # refill, and let the inner
+                if size and (va & (size - 1)) == 0 and translate(   # loop do an aligned one
+                        st, tlb, gmap, ram, va, ACCESS_WRITE if store else ACCESS_READ) == T_OK:
                     resume = True
                     continue
             status, c = exec_mem(st, tlb, gmap, ram, ins, pc, hs)
@@ -446,23 +447,6 @@ def _run(st, ram, gmap, tlb, budget, stop):
     st[PC] = pc & M32                   # (wfi at 0xFFFFFFFC idles with pc + 4 unmasked)
     st[0] = 0
     return code
-
-
-@njit(cache=True, nogil=True)
-def _plain_access(st, ins):
-    """(va, access) of an aligned lb/lh/lw/lbu/lhu/sb/sh/sw, or (-1, 0) for anything the slow
-    path must do itself (misaligned, reserved funct3)."""
-    f3 = (ins >> 12) & 7
-    store = (ins & 0x20) != 0
-    if f3 == 3 or f3 >= 6 or (store and f3 > 2):
-        return -1, 0
-    imm = ((ins ^ SIGN) - SIGN) >> 20
-    if store:
-        imm = (imm & ~31) | ((ins >> 7) & 31)
-    va = (st[(ins >> 15) & 31] + imm) & M32
-    if va & ((1 << (f3 & 3)) - 1):
-        return -1, 0
-    return va, ACCESS_WRITE if store else ACCESS_READ
 
 
 def check(st, ram, gmap, tlb, stop):
