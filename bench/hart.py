@@ -1,6 +1,6 @@
 """Benchmark the hart against its peers on the compute guest, side by side in one run.
 
-    python bench/hart.py [--rounds 5] [--image guests/images/bench.elf]
+    python bench/hart.py [--rounds 5] [--image hypervisor/guest_images/bench.elf]
 
 Prints, per system: instructions, median seconds, MIPS and the ratio to hvlab; hvlab is run
 bare (paging off) and with the guest's own Sv32 page tables (bench-sv32.elf).  Rounds alternate
@@ -43,8 +43,8 @@ def warm_start(python=sys.executable):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--image", default=ROOT / "guests/images/bench.elf", type=Path)
-    ap.add_argument("--sv32-image", default=ROOT / "guests/images/bench-sv32.elf", type=Path)
+    ap.add_argument("--image", default=ROOT / "hypervisor/guest_images/bench.elf", type=Path)
+    ap.add_argument("--sv32-image", default=ROOT / "hypervisor/guest_images/bench-sv32.elf", type=Path)
     args = ap.parse_args(argv)
 
     peers.hart_bare(args.image)                         # compile / load the cache first

@@ -14,13 +14,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
 
-from hypervisor import images  # noqa: E402
+from hypervisor import catalog  # noqa: E402
 from hypervisor.asm import assemble_text  # noqa: E402
 from hypervisor.engine import Engine  # noqa: E402
 from hypervisor.memory import PAGE_SIZE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-IMAGES = ROOT / "guests" / "images"
+IMAGES = ROOT / "hypervisor" / "guest_images"
 
 # A compute loop small enough for 64 KiB of RAM (linked at the start of RAM): it runs until
 # the monitor stops it, so the aggregate rate is measured over a fixed wall time.
@@ -97,7 +97,7 @@ def first_byte(rounds=20, parsed=True):
     times = []
     for _ in range(rounds + 1):
         if not parsed:
-            images._cache.clear()
+            catalog._cache.clear()
         t0 = time.perf_counter()
         vm = engine.create(str(hello), mem=64 << 20)
         while vm.console.total == 0 and not vm.done:

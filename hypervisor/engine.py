@@ -12,7 +12,7 @@ import numpy as np
 from . import cpu, monitor
 from . import state as S
 from .devicetree import TIMEBASE_HZ
-from .images import resolve_image
+from .catalog import resolve_image
 from .memory import PAGE_SIZE, HostMemory, OutOfMemory
 from .scheduler import Scheduler
 from .vm import CREATED, HALTED, PAUSED, RUNNING, TIME_DIV, VM

@@ -13,7 +13,7 @@ import pytest
 
 from hypervisor.cli import main
 from hypervisor.engine import Engine
-from hypervisor.images import manifest
+from hypervisor.catalog import IMAGES_DIR, manifest
 from guestbuild import build
 
 GUESTS = Path(__file__).resolve().parent.parent / "guests"
@@ -28,7 +28,7 @@ def test_manifest_lists_every_image_with_a_matching_hash():
     assert {e["name"] for e in entries} >= {"hello", "compute", "timer", "echo", "memhog",
                                            "rogue", "trapstorm", "panic", "bench"}
     for e in entries:
-        data = (GUESTS / "images" / e["file"]).read_bytes()
+        data = (IMAGES_DIR / e["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == e["sha256"], e["name"]
         assert e["description"] and e["mem"]
 

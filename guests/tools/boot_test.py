@@ -131,7 +131,7 @@ def main():
     ap.add_argument("backend", choices=("qemu", "hv"))
     ap.add_argument("--qemu", default="qemu-system-riscv32")
     ap.add_argument("--shim", default=os.path.join(GUESTS, "build", "sbishim.elf"))
-    ap.add_argument("--images", default=os.path.join(GUESTS, "images"))
+    ap.add_argument("--images", default=os.path.join(GUESTS, "..", "hypervisor", "guest_images"))
     ap.add_argument("--extra", default=os.path.join(GUESTS, "build", "test"))
     ap.add_argument("-k", metavar="TEXT", help="only the cases whose name contains TEXT")
     ap.add_argument("-v", "--verbose", action="store_true")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write or check guests/images/manifest.json.
+"""Write or check hypervisor/guest_images/manifest.json.
 
     mkmanifest.py write DIR          write DIR/manifest.json for the images in DIR
     mkmanifest.py check DIR REBUILT  DIR's images and manifest against a fresh

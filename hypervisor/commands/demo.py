@@ -1,7 +1,7 @@
 """`hv demo`: boot a set of bundled guests side by side, show their consoles, and end with the
 per-VM stats table and a one-line verdict per VM."""
 from ..errors import UsageError
-from ..images import bundled
+from ..catalog import bundled
 from .run import add_machine_options, build
 from .session import attach_console, emit, outcome, stats_table
 

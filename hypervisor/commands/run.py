@@ -8,7 +8,7 @@ import sys
 import threading
 
 from ..errors import UsageError
-from ..images import manifest
+from ..catalog import manifest
 from ..loader import ImageError
 from ..memory import parse_size
 from .session import attach_console, emit, exit_status, outcome, stats_table

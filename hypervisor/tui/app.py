@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from textual.app import App
 
 from ..engine import DEFAULT_MEM, EngineError
-from ..images import manifest
+from ..catalog import manifest
 from ..loader import ImageError
 from .sampler import Sampler
 from .screens.main import MainScreen

@@ -5,7 +5,7 @@ import time
 
 from ..cli import UsageError
 from ..commands.run import add_machine_options, build
-from ..images import manifest
+from ..catalog import manifest
 from ..memory import parse_size
 
 DEFAULT_MIX = ("hello", "timer", "compute", "echo", "rogue")

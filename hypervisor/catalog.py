@@ -1,5 +1,6 @@
-"""Finding guest images: the bundled ones by name (guests/images/manifest.json), files by path,
-and assembly sources (`.s`), which are assembled on the fly by hvlab's own assembler."""
+"""Finding guest images: the bundled ones by name (hypervisor/guest_images/manifest.json, package
+data built from guests/ by `make -C guests`), files by path, and assembly sources (`.s`), which are
+assembled on the fly by hvlab's own assembler."""
 import json
 import os
 from pathlib import Path
@@ -8,7 +9,7 @@ from .devices.layout import RAM_BASE
 from .loader import Image, ImageError, load_image
 
 IMAGES_DIR = Path(os.environ.get("HVLAB_IMAGES",
-                                 Path(__file__).resolve().parent.parent / "guests" / "images"))
+                                 Path(__file__).resolve().parent / "guest_images"))
 
 
 def manifest():
