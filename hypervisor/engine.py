@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from . import cpu, monitor
+from . import cpu
 from . import state as S
 from .devicetree import TIMEBASE_HZ
 from .catalog import resolve_image
@@ -53,8 +53,7 @@ class Engine:
         if cap is not None and not 0 < cap <= 1:
             raise EngineError("a cap is a fraction of one core, in (0, 1]")
         img = resolve_image(image, mem)
-        vm_id = self._next_id
-        self._next_id += 1
+        vm_id = self.new_id()
         name = name or f"vm{vm_id}"
         if prealloc and mem // PAGE_SIZE > self.memory.free_pages:
             raise EngineError(f"{name}: --prealloc needs {mem // PAGE_SIZE} pages, the host has "
@@ -68,9 +67,19 @@ class Engine:
         vm.trace = trace
         if trace is not None:
             vm.st[S.TRAP_VIA_MONITOR] = 1
+        return self.add(vm)
+
+    def new_id(self):
+        """The id (and state row) for a new instance of any kind."""
+        inst_id = self._next_id
+        self._next_id += 1
+        return inst_id
+
+    def add(self, inst):
+        """Put a built instance (a VM or a container) into the table the scheduler walks."""
         with self.scheduler.cond:       # the workers walk self.vms under this lock
-            self.vms[vm_id] = vm
-        return vm
+            self.vms[inst.id] = inst
+        return inst
 
     def start(self, vm):
         with vm.lock:
@@ -135,7 +144,7 @@ class Engine:
                 if left <= 0:
                     break
                 code = cpu.run(vm.st, self.memory.ram, vm.gmap, vm.tlb, left, vm.stop)
-                if not monitor.handle(vm, code) or vm.idle:
+                if not vm.handle_exit(code) or vm.idle:
                     break
             if vm.status == CREATED:
                 vm.status = PAUSED

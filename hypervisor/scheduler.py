@@ -11,7 +11,7 @@ import os
 import threading
 import time
 
-from . import cpu, monitor
+from . import cpu
 from . import state as S
 from .vm import RUNNING
 
@@ -137,7 +137,7 @@ class Scheduler:
             vm.stop[0] = 0 if vm.status == RUNNING else 1
             code = cpu.run_checked(st, ram, vm.gmap, vm.tlb, budget, vm.stop)  # vm.boot checked
             with vm.lock:
-                go_on = monitor.handle(vm, code) and vm.status == RUNNING
+                go_on = vm.handle_exit(code) and vm.status == RUNNING
             if not go_on or time.perf_counter_ns() >= deadline:
                 break
         used = time.perf_counter_ns() - t0
