@@ -110,6 +110,7 @@ class Engine:
         with vm.lock:
             if not vm.done:
                 vm.reason = "killed"
+                vm.killed = True
                 vm._end(HALTED)
 
     def restart(self, vm):
@@ -160,6 +161,7 @@ class Engine:
         vm.console.write(b"\r\n[hvlab: reboot]\r\n")
         vm.status = PAUSED
         vm.reason, vm.exit_code, vm.idle, vm.reboot_pending = "", None, False, False
+        vm.killed = vm.limited = vm.timed_out = False
         vm._devices()
         vm.boot()
 

@@ -18,7 +18,7 @@ import numpy as np
 from . import state as S
 from .console import Console
 from .devices.layout import RAM_BASE
-from .lifecycle import CRASHED, CREATED, DONE
+from .lifecycle import CRASHED, CREATED, DONE, HALTED
 from .memory import PAGE_SIZE
 from .mmu import tlb_flush
 
@@ -50,6 +50,8 @@ class Instance:
         self.on_cpu = False             # a worker thread is running it now
         self.release_pending = False    # ended while on a host core: free its pages after
         self.limited = False            # stopped by --max-insns
+        self.killed = False             # ended by kill() (the user, hv top, a runtime)
+        self.timed_out = False          # still running when its run's --timeout expired
         self.started = 0.0
         self.vruntime = 0.0             # scheduler: host seconds run, scaled by 1024 / weight
         self.tokens = 0.0               # scheduler: CPU seconds a capped instance may still use
@@ -130,12 +132,29 @@ class Instance:
     def done(self):
         return self.status in DONE
 
+    @property
+    def outcome(self):
+        """The state in words, the same in hv run, hv demo, hv top and the API: created,
+        running, paused, passed, failed (code N), crashed: REASON, killed, timed out,
+        stopped by --max-insns."""
+        if self.timed_out:
+            return "timed out"
+        if self.limited:
+            return "stopped by --max-insns"
+        if self.killed:
+            return "killed"
+        if self.status == CRASHED:
+            return f"crashed: {self.reason}" if self.reason else "crashed"
+        if self.status == HALTED:
+            return "passed" if self.exit_code == 0 else f"failed (code {self.exit_code})"
+        return self.status
+
     def stats(self):
         """One layout for every kind (hv run --stats, hv top, the labs)."""
         st = self.st
         return {
             "id": self.id, "name": self.name, "kind": self.kind, "status": self.status,
-            "reason": self.reason,
+            "outcome": self.outcome, "reason": self.reason,
             "instructions": int(st[S.INSTRET]), "cycles": int(st[S.CYCLE]),
             "host_seconds": self.host_ns / 1e9,
             "exits": {n: int(st[S.COUNTERS + i]) for i, n in enumerate(S.EXIT_NAMES)},
