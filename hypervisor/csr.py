@@ -10,11 +10,11 @@ csr[9:8] is the lowest privilege that may access it) and the supervisor CSR sect
 """
 from .jit import njit
 
-from .mmu import SSTATUS_MXR, SSTATUS_SUM, tlb_flush
+from .mmu import SSTATUS_MXR, SSTATUS_SUM, tlb_flush, tlb_flush_va
 from .state import (CNT_COUNTER, CNT_CSR_READ, CNT_CSR_WRITE, CNT_SFENCE, CNT_SRET, CNT_WFI,
-                    CYCLE, IDLE, INSTRET, PRIV, PRIV_S, PRIV_U, RES_ADDR, SATP, SCAUSE, SCOUNTEREN,
-                    SENVCFG, SEPC, SIE, SIP, SKIP_LIMIT, SSCRATCH, SSTATUS, STVAL, STVEC, TIME_DIV,
-                    WALLCLOCK)
+                    CYCLE, IDLE, INSTRET, MEGA_TLB, PRIV, PRIV_S, PRIV_U, RES_ADDR, SATP, SCAUSE,
+                    SCOUNTEREN, SENVCFG, SEPC, SIE, SIP, SKIP_LIMIT, SSCRATCH, SSTATUS, STVAL,
+                    STVEC, TIME_DIV, WALLCLOCK)
 from .trap import SIP_SSIP, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP, timer_update
 
 # exec_system() results
@@ -108,6 +108,7 @@ def csr_write(st, tlb, csr, v):
     elif csr == CSR_SATP:
         st[SATP] = v & SATP_WMASK
         tlb_flush(tlb)
+        st[MEGA_TLB] = 0
 
 
 @njit(cache=True, nogil=True)
@@ -183,7 +184,12 @@ def exec_system(st, tlb, ins, pc):
         return _wfi(st, pc)
     if (ins & 0xFE007FFF) == 0x12000073:        # sfence.vma rs1, rs2 (funct7 0001001, rd = 0)
         st[CNT_SFENCE] += 1
-        tlb_flush(tlb)
+        rs1 = (ins >> 15) & 31
+        if rs1 != 0:
+            tlb_flush_va(st, tlb, st[rs1])      # one page (Linux: set_pte, fixmap, ...)
+        else:
+            tlb_flush(tlb)                      # every address
+            st[MEGA_TLB] = 0
         return SYS_OK, pc + 4
     return SYS_ILLEGAL, 0                       # mret, dret, hfence, unknown encodings
 

@@ -64,6 +64,8 @@ WALLCLOCK = 61      # 1: time follows the host clock (the monitor advances CYCLE
 SKIP_LIMIT = 76     # wfi may skip virtual time up to this CYCLE; a skip past it waits in host
                     # time instead (0: no limit; the scheduler keeps it a little ahead of the
                     # host clock, so an idle guest does not run its timers back to back)
+MEGA_TLB = 77       # 1: the TLB may hold entries of a 4 MiB megapage (sfence.vma by address
+                    # then drops every entry of the address's 4 MiB region, not one page)
 
 # --- exit counters ----------------------------------------------------------------------------
 COUNTERS = 64
