@@ -20,7 +20,7 @@ from .digest import Hasher, check, of
 from .errors import DigestMismatch, OCIError, short
 from .image import from_descriptor, parse_config, parse_index, parse_manifest
 from .layers import CHUNK, check_layer_file, compression_of, store_layer, unpack
-from .reference import local_name
+from .reference import familiar, local_name
 from .store import MAX_JSON, canonical
 from .tarsafe import Limits
 
@@ -200,7 +200,7 @@ def _name_of(d):
     if not name:
         return None
     try:
-        return local_name(name)
+        return local_name(familiar(name))
     except OCIError:
         return name if all(c.isalnum() or c in "-._:@/+" for c in name) else None
 
@@ -270,7 +270,9 @@ def _load_docker(store, arc, reporter):
                 if reporter:
                     reporter.warn(f"layer {name}: {x}")
             layers.append(spool)
-        planned.append((e.get("RepoTags") or [], cfg, layers))
+        tags = [local_name(familiar(t)) for t in e.get("RepoTags") or []
+                if isinstance(t, str)]
+        planned.append((tags, cfg, layers))
     out = []
     if True:                # (under load's store.writing())
         for tags, cfg, spools in planned:
@@ -281,8 +283,8 @@ def _load_docker(store, arc, reporter):
                 descs.append(desc)
             image = _write_exact(store, cfg, descs)
             for t in tags:
-                store.tag(local_name(t), image.descriptor())
-            image.names = [local_name(t) for t in tags]
+                store.tag(t, image.descriptor())
+            image.names = list(tags)
             out.append((image.names[0] if image.names else None, image))
             if not tags:
                 _keep_dangling(store, image.descriptor())

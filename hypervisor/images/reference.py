@@ -76,3 +76,13 @@ def local_name(text):
     """The string a store tags an image with (its ref.name annotation): `name:tag`."""
     ref = parse(text)
     return str(ref)
+
+
+def familiar(text):
+    """Docker's short form of a Docker Hub name: docker.io/library/x:1 -> x:1, docker.io/a/b
+    -> a/b (what `docker save` archives and containerd annotations spell out in full)."""
+    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/",
+                   "index.docker.io/"):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text

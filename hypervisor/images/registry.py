@@ -1,9 +1,10 @@
 """`hv push` / `hv pull`: images to and from a registry over the OCI distribution spec
 (distribution-spec spec.md; endpoint ids end-N below are that spec's), with httpx.
 
-push: HEAD each blob (end-2) and upload only the missing ones, monolithically: POST to open an
-      upload (end-4a, 202 + Location), PUT the bytes with ?digest= (end-6, 201); then PUT the
-      manifest under the tag (end-7, 201).
+push: HEAD each blob (end-2) and send only the missing ones: a blob another repository of the
+      registry has (as far as the local image names tell) is mounted (end-11, 201), the rest
+      uploaded monolithically: POST to open an upload (end-4a, 202 + Location), PUT the bytes
+      with ?digest= (end-6, 201); then PUT the manifest under the tag (end-7, 201).
 pull: GET the manifest (end-3; an image index picks linux/riscv32), then GET each blob the
       store lacks (end-2) into a temp file, checked for size and digest (and a layer for its
       diff_id and entries) before anything is renamed into the store.
@@ -104,10 +105,18 @@ class Client:
         self.expect(resp, (200,), f"HEAD blob {short(digest)}")
         return True
 
-    def upload_blob(self, repo, desc, path):
+    def mount_blob(self, repo, digest, source):
+        """end-11: link a blob another repository of this registry has; True if it did (201),
+        else the 202 response of the upload it opened instead."""
+        resp = self.request("POST", f"/v2/{repo}/blobs/uploads/?mount={digest}&from={source}")
+        if resp.status_code == 201:
+            return True
+        return self.expect(resp, (202,), f"POST blobs/uploads/?mount={short(digest)}")
+
+    def upload_blob(self, repo, desc, path, opened=None):
         digest, size = desc["digest"], desc["size"]
-        resp = self.expect(self.request("POST", f"/v2/{repo}/blobs/uploads/"), (202,),
-                           "POST blobs/uploads/")
+        resp = opened or self.expect(self.request("POST", f"/v2/{repo}/blobs/uploads/"),
+                                     (202,), "POST blobs/uploads/")
         location = resp.headers.get("location")
         if not location:
             raise OCIError(f"registry {self.domain} opened an upload without a Location")
@@ -223,7 +232,29 @@ def _error_detail(resp):
 # -- push and pull -------------------------------------------------------------------------
 class Report:
     def __init__(self):
-        self.uploaded, self.skipped, self.bytes, self.digest = [], [], 0, None
+        self.uploaded, self.skipped, self.mounted, self.bytes = [], [], [], 0
+        self.digest = None
+
+
+def _mount_sources(store, domain, repo):
+    """{blob digest: [repositories of this registry that should have it]}, from the local
+    images named after that registry (Docker keeps the same knowledge as metadata)."""
+    from .store import ref_name
+    out = {}
+    for d in store.entries():
+        name = ref_name(d)
+        if not name:
+            continue
+        try:
+            r = parse(name)
+            if r.domain != domain or r.path == repo:
+                continue
+            image = from_descriptor(store, d, name)
+        except OCIError:
+            continue
+        for blob in [image.id] + [x["digest"] for x in image.layers]:
+            out.setdefault(blob, []).append(r.path)
+    return out
 
 
 def _remote(text):
@@ -244,12 +275,22 @@ def push(store, source, dest=None, insecure=False, reporter=None):
     try:
         client.ping()
         rep.line(f"pushing {ref} ({len(image.layers)} layers)")
+        sources = _mount_sources(store, ref.domain, ref.path)
         for desc in [*image.layers, image.manifest["config"]]:
             if client.has_blob(ref.path, desc["digest"]):
                 report.skipped.append(desc["digest"])
                 rep.line(f"  {short(desc['digest'])} already there")
                 continue
-            client.upload_blob(ref.path, desc, store.blob_path(desc["digest"]))
+            opened = None
+            for source in sources.get(desc["digest"], [])[:3]:
+                opened = client.mount_blob(ref.path, desc["digest"], source)
+                if opened is True:
+                    break
+            if opened is True:
+                report.mounted.append(desc["digest"])
+                rep.line(f"  {short(desc['digest'])} mounted from {source}")
+                continue
+            client.upload_blob(ref.path, desc, store.blob_path(desc["digest"]), opened)
             report.uploaded.append(desc["digest"])
             report.bytes += desc["size"]
             rep.line(f"  {short(desc['digest'])} uploaded {human(desc['size'])}")
@@ -259,8 +300,8 @@ def push(store, source, dest=None, insecure=False, reporter=None):
         client.close()
     report.digest = image.digest
     rep.line(f"pushed {ref}@{image.digest}: {len(report.uploaded)} blobs uploaded "
-             f"({human(report.bytes)}), {len(report.skipped)} already there, "
-             f"in {rep.elapsed():.2f} s")
+             f"({human(report.bytes)}), {len(report.mounted)} mounted from other "
+             f"repositories, {len(report.skipped)} already there, in {rep.elapsed():.2f} s")
     return report
 
 

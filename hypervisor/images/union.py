@@ -78,9 +78,10 @@ class Union:
                     done.pop()
                 cur = self._walk(done)
                 continue
-            if not parts and not follow:
-                return cur, name, "/".join(done + [name])
             child = cur.children.get(name)
+            last_link = follow and child is not None and child.kind == "symlink"
+            if not parts and not last_link:
+                return cur, name, "/".join(done + [name])
             if child is not None and child.kind == "symlink":
                 hops += 1
                 if hops > MAX_LINKS:
@@ -91,14 +92,10 @@ class Union:
                 parts = target + parts
                 continue
             if child is None:
-                if not parts:
-                    return cur, name, "/".join(done + [name])
                 if not create:          # a missing directory on the way: nothing is there
                     return MISSING, name, "/".join(done + [name] + parts)
                 child = cur.children[name] = _dir(layer=layer)
             elif child.kind != "dir":
-                if not parts:
-                    return cur, name, "/".join(done + [name])
                 raise OCIError(f"/{'/'.join(done + [name])} is not a directory")
             done.append(name)
             cur = child
@@ -136,7 +133,10 @@ class Union:
                     d.children = {k: v for k, v in d.children.items() if v.layer == index}
                 log.append(("O", head or "/"))
             elif base.startswith(WHITEOUT):
-                parent, name, real = self.resolve(f"{head}/{base[len(WHITEOUT):]}")
+                try:
+                    parent, name, real = self.resolve(f"{head}/{base[len(WHITEOUT):]}")
+                except OCIError:        # under a file: there is nothing to white out
+                    continue
                 if parent not in (None, MISSING) and name in parent.children:
                     del parent.children[name]
                 log.append(("D", real))
