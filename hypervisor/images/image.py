@@ -182,8 +182,16 @@ class Image:
 
 
 def load(store, text):
-    """The Image a tag, digest or id names in `store`."""
-    desc = store.resolve(text)
+    """The Image a tag, digest or id names in `store`; a bundled base image (seed.py) is
+    imported on first use."""
+    try:
+        desc = store.resolve(text)
+    except OCIError:
+        from .seed import seed
+        image = seed(store, text)
+        if image is None:
+            raise
+        return image
     return from_descriptor(store, desc, text)
 
 

@@ -4,7 +4,7 @@ USER, LABEL, EXPOSE, STOPSIGNAL) set its config.  Also seeds the bundled base im
 import os
 
 from . import buildfile as bf
-from .newlayer import add_layer
+from .newlayer import add_layer, apply_changes
 from .errors import OCIError
 from .image import new_config, timestamp, write
 from .layers import unpack
@@ -47,11 +47,16 @@ def _compression(path):
     return "none"
 
 
-def import_tar(store, tar_path, ref, changes=(), message="", epoch=None, created_by=None):
+def import_tar(store, tar_path, ref, changes=(), message="", epoch=None, created_by=None,
+               run_config=None):
+    """A one-layer image from a rootfs tar; `changes` are instructions (`CMD [...]`),
+    `run_config` a dict of run-config fields (newlayer.apply_changes)."""
     if not os.path.isfile(tar_path):
         raise OCIError(f"{tar_path}: no such file")
     created = timestamp(epoch)
     config = changes_config(new_config(created), changes)
+    if run_config:
+        apply_changes(config, run_config)
     with store.writing():
         with open(tar_path, "rb") as f:
             plain, _, _ = unpack(f, _compression(tar_path), Limits.from_env(),

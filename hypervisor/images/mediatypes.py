@@ -37,6 +37,7 @@ CREATED = "org.opencontainers.image.created"
 
 # hvlab's own label: the path, inside the image, of a kernel that boots the image as a VM
 KERNEL_LABEL = "org.hvlab.kernel"
+APPEND_LABEL = "org.hvlab.append"      # and the kernel command line it boots with
 
 # the platform hvlab runs (config.md: architecture and os use Go's names; Go has no riscv32,
 # and the image-spec leaves other values to be agreed on: `riscv32` is what skopeo shows)

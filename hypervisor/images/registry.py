@@ -40,7 +40,8 @@ class Client:
         self.domain = domain
         self.base = f"{'http' if insecure else 'https'}://{domain}"
         self.origin = urllib.parse.urlsplit(self.base)[:2]
-        self.http = httpx.Client(timeout=timeout, follow_redirects=False,
+        # plain HTTP needs no certificates: not loading the CA bundle saves 0.2 s a command
+        self.http = httpx.Client(timeout=timeout, follow_redirects=False, verify=not insecure,
                                  headers={"User-Agent": "hvlab/0.1 (+hv push/pull)"})
         self.report = reporter or Reporter()
         self.insecure = insecure
