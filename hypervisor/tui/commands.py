@@ -8,7 +8,7 @@ from ..commands.run import add_machine_options, build
 from ..catalog import manifest
 from ..memory import parse_size
 
-DEFAULT_MIX = ("hello", "timer", "compute", "echo", "rogue")
+DEFAULT_MIX = ("spinner", "worker", "hello", "timer", "compute", "echo", "rogue")
 
 
 def register(sub):
