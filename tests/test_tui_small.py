@@ -163,6 +163,10 @@ def test_key_bar_shows_the_consoles_keys_while_it_has_them():
             await pilot.press("escape")
             await pilot.press("escape")                     # back to the table
             assert "pause" in bar.plain()
+            # a click on a key runs it: "p pause" is the second key, after " ⏎ console "
+            x = bar.plain().index(" p pause") + 2
+            await pilot.click(KeyBar, offset=(x, 0))
+            assert vm.status == "paused"
             await pilot.press("enter", "ctrl+q")            # ctrl+q quits from the console
         assert app.quit_seconds is not None
     run(go())
