@@ -264,3 +264,17 @@ def test_layer_tars_are_sorted_with_fixed_metadata(tmp_path, capsys):
         members = tf.getmembers()
     assert [m.name for m in members] == ["bin", "bin/hello", "bin/hi"]
     assert {(m.uid, m.gid, m.uname, m.gname, m.mtime) for m in members} == {(0, 0, "", "", 0)}
+
+
+def test_a_long_build_shows_progress_on_a_terminal(tmp_path):
+    from hypervisor.images.build import build
+    from hypervisor.images.progress import Reporter
+    ctx = make_context(tmp_path / "ctx", {"Buildfile": b"FROM scratch\nCOPY big /big\n",
+                                          "big": os.urandom(3 << 20)})
+    tty, pipe = io.StringIO(), io.StringIO()
+    build(images.open_store(), ctx / "Buildfile", ctx, "p:1", reporter=Reporter(tty, live=True))
+    build(images.open_store(), ctx / "Buildfile", ctx, "p:2", use_cache=False,
+          reporter=Reporter(pipe, live=False))
+    assert "gzip layer" in tty.getvalue() and "MB" in tty.getvalue()    # rich's byte bar
+    assert "gzip layer" not in pipe.getvalue()                          # a log stays lines
+    assert pipe.getvalue().count("\n") == 4

@@ -183,3 +183,19 @@ def test_an_image_built_by_umoci_is_accepted(tmp_path, capsys):
             assert u.read(u.get("bin/hello")) == b"\x7fELF hello"
     assert images.open_image("umoci:1").digest == images.open_image("umoci:2").digest
     assert hv(capsys, "image", "check")[0] == 0
+
+
+@need_skopeo
+def test_docker_v2_manifests_from_a_registry_are_accepted(tmp_path, capsys, registry):
+    img = built(capsys, tmp_path)
+    dest = f"{registry.host}/v2s2/demo:1"
+    run(SKOPEO, "copy", "--format", "v2s2", "--dest-tls-verify=false",
+        f"oci:{tmp_path / 'store'}:demo:1", f"docker://{dest}")
+    status, out, err = hv(capsys, "pull", dest, "--insecure", "--store", tmp_path / "h2")
+    assert status == 0, err
+    other = images.open_image(dest, tmp_path / "h2")
+    assert other.media_type == "application/vnd.docker.distribution.manifest.v2+json"
+    assert {d["mediaType"] for d in other.layers} == {
+        "application/vnd.docker.image.rootfs.diff.tar.gzip"}
+    assert other.diff_ids == img.diff_ids             # the same file system, another format
+    assert tree_of_union(other) == tree_of_union(img)

@@ -138,7 +138,7 @@ class Builder:
     def _add_tar(self, step, tar):
         self.config, self.layers, findings = add_layer(
             self.store, self.config, self.layers, tar, str(step), "hv image build",
-            created=self.created, compression=self.compression)
+            created=self.created, compression=self.compression, reporter=self.report)
         self.config["history"][-1]["comment"] = "hv image build"
         for f in findings:
             self.report.warn(f"{step.instruction} at {self.name}:{step.line}: {f}")

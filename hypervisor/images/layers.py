@@ -131,8 +131,9 @@ def open_layer(store, desc, diff_id=None, limits=None):
     return sanitize(spool, findings) if findings else spool
 
 
-def store_layer(store, tar, compression="gzip"):
-    """Compress the uncompressed tar file object `tar` into a blob; (descriptor, diff_id)."""
+def store_layer(store, tar, compression="gzip", advance=None):
+    """Compress the uncompressed tar file object `tar` into a blob; (descriptor, diff_id).
+    `advance(n)` is called with each n bytes read (a progress bar)."""
     if compression not in mt.LAYER_FOR:
         raise OCIError(f"unknown compression {compression!r} (gzip, zstd or none)")
     plain = Hasher()
@@ -150,6 +151,8 @@ def store_layer(store, tar, compression="gzip"):
                 break
             plain.update(chunk)
             sink.write(chunk)
+            if advance:
+                advance(len(chunk))
         if sink is not out:
             sink.close()
         f.flush()

@@ -65,13 +65,19 @@ def _seekable_tar(layer_tar):
 
 
 def add_layer(store, config, layers, layer_tar, created_by, comment="", author="",
-              created=None, compression="gzip", limits=None):
-    """Check and store one layer tar; returns (config, layers) with it appended."""
+              created=None, compression="gzip", limits=None, reporter=None):
+    """Check and store one layer tar; returns (config, layers, findings) with it appended."""
     f = _seekable_tar(layer_tar)
     findings = scan(f, created_by[:40], limits or Limits.from_env())
     if findings:
         f = sanitize(f, findings)
-    desc, diff_id = store_layer(store, f, compression)
+    if reporter is None:
+        desc, diff_id = store_layer(store, f, compression)
+    else:
+        size = f.seek(0, 2)
+        f.seek(0)
+        with reporter.bytes(f"{compression} layer", size) as advance:
+            desc, diff_id = store_layer(store, f, compression, advance)
     config = copy.deepcopy(config)
     config["rootfs"]["diff_ids"].append(diff_id)
     entry = {"created": created or timestamp(), "created_by": created_by}

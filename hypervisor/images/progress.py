@@ -36,7 +36,7 @@ class Reporter:
         from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
                                    TransferSpeedColumn)
         with Progress(TextColumn("      {task.description}"), BarColumn(), DownloadColumn(),
-                      TransferSpeedColumn(), console=Console(file=self.stream),
-                      transient=True) as bar:
+                      TransferSpeedColumn(), transient=True,
+                      console=Console(file=self.stream, force_terminal=True)) as bar:
             task = bar.add_task(what, total=total)
             yield lambda n: bar.advance(task, n)
