@@ -218,3 +218,24 @@ def test_hv_images_lists_linux_and_the_userland_is_not_bootable(capsys):
     assert re.search(r"^linux-batch\s", out, re.M), out
     assert main(["run", "userland"]) == 2
     assert "root file system" in capsys.readouterr().err
+
+
+def test_an_oci_vm_image_boots_with_its_layers_as_the_initrd(tmp_path):
+    """linux-vm:6.1 (hypervisor/images/seed.py: userland.tar's layer plus the kernel at
+    /boot/Image) gives a kernel, an initramfs made of its layers and a command line
+    (vmimage.boot_parts): the kernel file loads as an Image and the layers arrive as --initrd."""
+    from hypervisor.images.image import load
+    from hypervisor.images.store import Store
+    from hypervisor.images.vmimage import boot_parts
+    kernel, initramfs, append = boot_parts(load(Store(tmp_path / "store"), "linux-vm:6.1"))
+    engine = Engine(256 << 20)
+    try:
+        vm = engine.create(kernel, mem=64 << 20, initrd=initramfs,
+                           bootargs=append + ' run="cat /etc/os-release; uname -m"')
+        engine.start(vm)
+        assert engine.wait(120)
+    finally:
+        engine.shutdown()
+    text = vm.console.text()
+    assert vm.outcome == "passed", text[-1000:]
+    assert 'PRETTY_NAME="hvlab Linux' in text and re.search(r"^riscv32\r?$", text, re.M)
