@@ -8,7 +8,7 @@ A VM is built from a guest image (loader.py) into guest-physical RAM made of hos
                           +--> halted (powered off: pass or fail with a code)
                           +--> crashed (unhandled trap, out of memory, ...: with a reason)
 """
-from . import cpu, monitor
+from . import cpu, monitor, sbi_fast
 from . import state as S
 from .devicetree import build_dtb
 from .devices.finisher import Finisher
@@ -40,6 +40,7 @@ class VM(Instance):
         # first; the user's --append adds to it (for Linux a later key=value wins)
         self.bootargs = " ".join(a for a in (getattr(image, "bootargs", ""), bootargs) if a)
         self.initrd = initrd            # bytes of an initial ramdisk (--initrd), or None
+        self.stop = sbi_fast.control_block()    # the stop flag and the SBI console ring
         self.prealloc = prealloc
         self.trap_via_monitor = trap_via_monitor
         self.reboot_pending = False     # the guest asked for a reset
@@ -130,6 +131,7 @@ class VM(Instance):
 
     def update_irq(self):
         """Drive the guest's SEIP from the PLIC; an interrupt wakes a VM idle in wfi."""
+        self.stop[sbi_fast.IO_RX] = len(self.uart.rx)   # SBI getchar answers -1 in the hart
         if self.plic.seip():
             self.st[S.SIP] |= SEIP
             if self.idle:
