@@ -1,0 +1,112 @@
+/* tool.c - small actions for the container tests (issue 13), one per argv[1]:
+ *   write PATH TEXT     create PATH with TEXT          cat PATH       print PATH
+ *   segv                store to address 16             forkbomb       fork until refused
+ *   hog MB              touch MB MiB of fresh memory     ticker N       N lines, 10 ms apart
+ *   escape              try to leave the root by .., symlinks and /proc; print what it saw
+ *   kill PID            kill(PID, SIGKILL)              syscalls N     N getppid() calls
+ *   exec PATH           execve PATH                      bigmap MB      one mmap of MB MiB
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int show_file(const char *path) {
+    char buf[256];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) { printf("%s: %s\n", path, strerror(errno)); return 1; }
+    int n = read(fd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = 0;
+    printf("%s: %s\n", path, buf);
+    close(fd);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *a = argc > 1 ? argv[1] : "";
+    if (!strcmp(a, "write") && argc > 3) {
+        int fd = open(argv[2], O_CREAT | O_WRONLY | O_TRUNC, 0644);
+        if (fd < 0) { perror(argv[2]); return 1; }
+        write(fd, argv[3], strlen(argv[3]));
+        return close(fd) != 0;
+    }
+    if (!strcmp(a, "cat") && argc > 2) return show_file(argv[2]);
+    if (!strcmp(a, "segv")) { printf("about to fault\n"); fflush(stdout); *(volatile int *)16 = 1; return 0; }
+    if (!strcmp(a, "forkbomb")) {
+        int n = 0;
+        for (;;) {
+            pid_t c = fork();
+            if (c < 0) { printf("fork failed after %d: %s\n", n, strerror(errno)); break; }
+            if (c == 0) { pause(); _exit(0); }
+            n++;
+        }
+        kill(0, SIGKILL);
+        return 0;
+    }
+    if (!strcmp(a, "hog") && argc > 2) {
+        long mb = atol(argv[2]);
+        for (long i = 0; i < mb; i++) {
+            char *m = mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (m == MAP_FAILED) { printf("mmap failed at %ld MiB\n", i); return 2; }
+            for (int j = 0; j < (1 << 20); j += 4096) m[j] = 1;
+            printf("%ld MiB\n", i + 1);
+            fflush(stdout);
+        }
+        return 0;
+    }
+    if (!strcmp(a, "bigmap") && argc > 2) {
+        char *m = mmap(0, atol(argv[2]) << 20, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        printf("mmap %s MiB: %s\n", argv[2], m == MAP_FAILED ? strerror(errno) : "ok");
+        return m == MAP_FAILED;
+    }
+    if (!strcmp(a, "ticker") && argc > 2) {
+        int n = atoi(argv[2]);
+        for (int i = 0; i < n; i++) {
+            printf("tick %d\n", i);
+            fflush(stdout);
+            nanosleep(&(struct timespec){0, 10000000}, 0);
+        }
+        return 0;
+    }
+    if (!strcmp(a, "syscalls") && argc > 2) {
+        long n = atol(argv[2]), s = 0;
+        for (long i = 0; i < n; i++) s += getppid();
+        printf("%ld calls\n", n);
+        return s < 0;
+    }
+    if (!strcmp(a, "escape")) {
+        show_file("../../../../../../../etc/hostname");
+        show_file("/../../etc/hostname");
+        symlink("/../../../etc/hostname", "/tmp/link");
+        show_file("/tmp/link");
+        symlink("../../../../../../../../etc/hostname", "/tmp/link2");
+        show_file("/tmp/link2");
+        show_file("/proc/1/root/etc/hostname");
+        show_file("/proc/self/root/etc/hostname");
+        char longp[5000];
+        memset(longp, 'a', sizeof longp - 1);
+        longp[sizeof longp - 1] = 0;
+        int fd = open(longp, O_RDONLY);
+        printf("long path: %s\n", fd < 0 ? strerror(errno) : "opened");
+        return 0;
+    }
+    if (!strcmp(a, "kill") && argc > 2) {
+        int r = kill(atoi(argv[2]), SIGKILL);
+        printf("kill %s: %s\n", argv[2], r ? strerror(errno) : "ok");
+        return 0;
+    }
+    if (!strcmp(a, "exec") && argc > 2) {
+        execv(argv[2], argv + 2);
+        printf("execve %s: %s\n", argv[2], strerror(errno));
+        return 3;
+    }
+    fprintf(stderr, "usage: tool write|cat|segv|forkbomb|hog|ticker|syscalls|escape|kill|exec\n");
+    return 2;
+}
