@@ -1,5 +1,6 @@
 /* tool.c - small actions for the container tests (issue 13), one per argv[1]:
  *   write PATH TEXT     create PATH with TEXT          cat PATH       print PATH
+ *   append PATH TEXT    print PATH, then append TEXT     upper          stdin upper-cased
  *   segv                store to address 16             forkbomb       fork until refused
  *   hog MB              touch MB MiB of fresh memory     ticker N       N lines, 10 ms apart
  *   escape              try to leave the root by .., symlinks and /proc; print what it saw
@@ -37,6 +38,22 @@ int main(int argc, char **argv) {
         return close(fd) != 0;
     }
     if (!strcmp(a, "cat") && argc > 2) return show_file(argv[2]);
+    if (!strcmp(a, "append") && argc > 3) {     /* show PATH, then add TEXT to it */
+        show_file(argv[2]);
+        int fd = open(argv[2], O_CREAT | O_WRONLY | O_APPEND, 0644);
+        if (fd < 0) { perror(argv[2]); return 1; }
+        write(fd, argv[3], strlen(argv[3]));
+        return close(fd) != 0;
+    }
+    if (!strcmp(a, "upper")) {                  /* stdin to stdout, upper-cased, to EOF */
+        char buf[512];
+        int n;
+        while ((n = read(0, buf, sizeof buf)) > 0) {
+            for (int i = 0; i < n; i++) if (buf[i] >= 'a' && buf[i] <= 'z') buf[i] -= 32;
+            write(1, buf, n);
+        }
+        return n < 0;
+    }
     if (!strcmp(a, "segv")) { printf("about to fault\n"); fflush(stdout); *(volatile int *)16 = 1; return 0; }
     if (!strcmp(a, "forkbomb")) {
         int n = 0;

@@ -188,6 +188,19 @@ class Container(Instance):
 
     # ---------------------------------------------------------------- exits of the hart
     def handle_exit(self, code):
+        """Answer one exit; a bug of the kernel while serving this container ends this
+        container only (one line in its log), never the engine or another instance."""
+        try:
+            return self._handle_exit(code)
+        except Exception as exc:  # noqa: BLE001 - the wall around one container
+            import traceback
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            self.log(f"kernel error: {type(exc).__name__}: {exc} "
+                     f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno})")
+            self.crash(f"shared kernel error while serving it: {type(exc).__name__}: {exc}")
+            return False
+
+    def _handle_exit(self, code):
         st = self.st
         if self.done:
             return False

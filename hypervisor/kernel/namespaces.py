@@ -30,10 +30,6 @@ class Namespaces:
         self.namei = Namei(self.root)
         self._mount_dev()
         self._mount_proc()
-        for name in (b"tmp",):
-            if name not in self.root.entries:
-                d = Dir(0o1777)
-                self.root.link(name, d)
 
     def make_tty(self):
         self.tty = Terminal(self.container, self.container.config.tty)

@@ -61,24 +61,32 @@ _trees_lock = threading.Lock()
 
 
 def _image_key(image):
+    """A cache key for tar layers (path, mtime, size); None for a directory (read anew)."""
+    if isinstance(image, (str, os.PathLike)) and os.path.isdir(image):
+        return None
     if isinstance(image, (str, os.PathLike)):
         st = os.stat(image)
         return (os.path.abspath(image), st.st_mtime_ns, st.st_size)
     if isinstance(image, (list, tuple)):
-        return tuple(_image_key(x) for x in image)
+        keys = tuple(_image_key(x) for x in image)
+        return None if None in keys else keys
     return None
 
 
 def open_image(image):
     """(tree, config dict, display name) of an image, trees cached per file version."""
-    config, layers, name = {}, image, str(image)
+    config, layers, name, key = {}, image, str(image), None
     if hasattr(image, "layers"):
-        config, layers = getattr(image, "config", {}) or {}, list(image.layers)
+        config = getattr(image, "config", {}) or {}
         name = getattr(image, "name", None) or name
-    try:
-        key = _image_key(layers)
-    except OSError as exc:
-        raise ContainerError(f"{name}: {exc.strerror}") from None
+        key = getattr(image, "key", None)
+        if key is None or key not in _trees:
+            layers = list(image.layers)
+    if key is None:
+        try:
+            key = _image_key(layers)
+        except OSError as exc:
+            raise ContainerError(f"{name}: {exc.strerror}") from None
     with _trees_lock:
         tree = _trees.get(key) if key is not None else None
         if tree is None:
@@ -182,24 +190,31 @@ def run(engine, image, argv=None, input=None, **kw):
     return c
 
 
-def exec_in(c, argv, env=None, workdir="/"):
-    """`hv container exec`: a new process in the container's namespaces (parent: none, as
-    nsenter's)."""
+def exec_in(c, argv, env=None, workdir="/", tty=False, sink=None):
+    """`hv container exec`: a new process in the container's namespaces, with its own
+    terminal or streams (``sink`` gets its output; feed its input with ``.term.feed``).
+    It has no parent (as nsenter's): its exit status stays on the returned process."""
     from .file import FdTable
+    from .tty import Terminal
     with c.lock:
+        if c.done:
+            raise ContainerError(f"container {c.name} is not running", 125)
+        term = Terminal(c, tty, sink)
         fds = FdTable()
-        fds.install(TtyFile(c.tty, O_RDONLY), fd=0)
-        out = TtyFile(c.tty, O_WRONLY)
+        fds.install(TtyFile(term, O_RDONLY), fd=0)
+        out = TtyFile(term, O_WRONLY)
         fds.install(out, fd=1)
         fds.install(out, fd=2)
         argv = [a.encode() if isinstance(a, str) else a for a in argv]
         env = [e.encode() for e in (env or c.config.env)]
         try:
-            p = fork_ops.spawn(c, argv, env, workdir.encode(), parent=c.procs.get(1), fds=fds)
+            p = fork_ops.spawn(c, argv, env, workdir.encode(), parent=None, fds=fds)
         except SysError as exc:
             fds.close_all()
             raise ContainerError(f"exec: {argv[0].decode()}: {os.strerror(exc.errno)}",
                                  127 if exc.errno == ENOENT else 126) from None
+        p.term = term
+        term.fg_pgrp = term.sid = p.pid
         if c.idle:
             c.idle = False
             c.engine.wake(c)

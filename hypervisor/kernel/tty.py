@@ -26,9 +26,10 @@ DEFAULT_CC = bytes([3, 0x1C, 0x7F, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1A, 0, 0x12, 
 
 
 class Terminal:
-    def __init__(self, container, is_tty):
+    def __init__(self, container, is_tty, sink=None):
         self.container = container
         self.is_tty = is_tty
+        self.sink = sink                    # where output goes (default: the container's log)
         self.node = Node(S_IFCHR | 0o620)
         self.node.rdev = (136 << 8)         # /dev/pts/0
         self.iflag, self.oflag, self.cflag = ICRNL | IXON, OPOST | ONLCR, 0o277
@@ -103,6 +104,9 @@ class Terminal:
         c = self.container
         if self.is_tty and self.oflag & OPOST and self.oflag & ONLCR:
             data = bytes(data).replace(b"\n", b"\r\n")
+        if self.sink is not None:
+            self.sink(bytes(data))
+            return
         if c.first_output_at is None:
             import time
             c.first_output_at = time.perf_counter()

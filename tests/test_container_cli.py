@@ -1,0 +1,100 @@
+"""`hv container ...` across separate hv invocations, through the on-demand daemon: Docker's
+verbs, statuses and persistence (a stopped container keeps its writable layer until rm)."""
+import os
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from kernelhelp import make_rootfs
+
+
+@pytest.fixture
+def hv(tmp_path):
+    env = dict(os.environ, HV_STORE=str(tmp_path / "store"), HV_RUNTIME_DIR=str(tmp_path / "run"),
+               HV_DAEMON_IDLE="30")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def run(*args, input=None, timeout=60):
+        return subprocess.run([sys.executable, "-m", "hypervisor.cli", *args], env=env, cwd=root,
+                              capture_output=True, timeout=timeout, input=input)
+    yield run
+    from hypervisor.kernel import daemon
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        path = daemon.socket_path()
+        if os.path.exists(path):
+            ch = daemon.Channel(daemon.connect(path, timeout=5))
+            ch.send(op="shutdown")
+            ch.recv()
+    except OSError:
+        pass
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+
+def test_run_statuses_like_docker(hv, tmp_path):
+    root = make_rootfs(tmp_path / "root")
+    r = hv("container", "run", "--rm", str(root), "/bin/tool", "cat", "/etc/hostname")
+    assert r.returncode == 0 and r.stdout == b"/etc/hostname: inside\n\n"
+    assert hv("container", "run", "--rm", str(root), "/bin/tool", "segv").returncode == 139
+    r = hv("container", "run", "--rm", str(root), "/bin/nothere")
+    assert r.returncode == 127 and b"executable file not found" in r.stderr
+    r = hv("container", "run", "--rm", str(root), "/etc/hostname")
+    assert r.returncode == 126
+    r = hv("container", "run", "--rm", str(tmp_path / "nope"), "/bin/tool")
+    assert r.returncode == 125 and b"Unable to find image" in r.stderr
+    assert hv("container", "ls", "-a").stdout.count(b"\n") == 1     # --rm left nothing
+
+
+def test_changes_survive_stop_and_start_until_rm(hv, tmp_path):
+    root = make_rootfs(tmp_path / "root")
+    r = hv("container", "run", "--name", "keep", str(root), "/bin/tool", "append", "/etc/notes",
+           "one;")
+    assert r.returncode == 0 and r.stdout == b"/etc/notes: No such file or directory\n"
+    r = hv("container", "start", "-a", "keep")
+    assert r.stdout == b"/etc/notes: one;\n"
+    r = hv("container", "start", "-a", "keep")
+    assert r.stdout == b"/etc/notes: one;one;\n"
+    other = hv("container", "run", "--rm", str(root), "/bin/tool", "cat", "/etc/notes")
+    assert other.stdout == b"/etc/notes: No such file or directory\n"   # not in the image
+    assert not (root / "etc" / "notes").exists()
+    ls = hv("container", "ls", "-a").stdout.decode()
+    assert "keep" in ls and "Exited (0)" in ls
+    logs = hv("container", "logs", "keep").stdout
+    assert logs.count(b"/etc/notes") == 3
+    layer = next((tmp_path / "store" / "containers").glob("*/upper.tar"))
+    with tarfile.open(layer) as t:
+        assert t.getnames() == ["etc/notes"] and t.extractfile("etc/notes").read() == b"one;" * 3
+    assert hv("container", "rm", "keep").returncode == 0
+    assert b"keep" not in hv("container", "ls", "-a").stdout
+    assert not layer.exists()
+
+
+def test_detached_exec_stop_and_kill(hv, tmp_path):
+    root = make_rootfs(tmp_path / "root")
+    r = hv("container", "run", "-d", "--name", "tick", str(root), "/bin/tool", "ticker", "100000")
+    assert r.returncode == 0 and len(r.stdout.strip()) == 12
+    assert b"tick" in hv("container", "ls").stdout
+    e = hv("container", "exec", "tick", "/bin/tool", "cat", "/etc/hostname")
+    assert e.returncode == 0 and e.stdout == b"/etc/hostname: inside\n\n"
+    assert hv("container", "exec", "tick", "/bin/tool", "nonsense").returncode == 2
+    stats = hv("container", "stats").stdout.decode()
+    assert "tick" in stats and "MiB / 64MiB" in stats
+    assert hv("container", "rm", "tick").returncode == 1             # still running
+    assert hv("container", "stop", "-t", "5", "tick").returncode == 0
+    ls = hv("container", "ls", "-a").stdout.decode()
+    assert "Exited (143)" in ls                                     # SIGTERM's default action
+    assert b"tick 0" in hv("container", "logs", "tick").stdout
+
+
+def test_interactive_stdin(hv, tmp_path):
+    root = make_rootfs(tmp_path / "root")
+    r = hv("container", "run", "--rm", "-i", str(root), "/bin/tool", "upper",
+           input=b"hello\nfrom stdin\n")
+    assert r.returncode == 0 and r.stdout == b"HELLO\nFROM STDIN\n"
+    r = hv("container", "run", "--rm", str(root), "/bin/tool", "upper", input=b"ignored")
+    assert r.returncode == 0 and r.stdout == b""                    # no -i: stdin is empty
