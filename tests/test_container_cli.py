@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import time
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_changes_survive_stop_and_start_until_rm(hv, tmp_path):
     assert "keep" in ls and "Exited (0)" in ls
     logs = hv("container", "logs", "keep").stdout
     assert logs.count(b"/etc/notes") == 3
-    layer = next((tmp_path / "store" / "containers").glob("*/upper.tar"))
+    layer = next((tmp_path / "store" / ".hvlab" / "containers").glob("*/upper.tar"))
     with tarfile.open(layer) as t:
         assert t.getnames() == ["etc/notes"] and t.extractfile("etc/notes").read() == b"one;" * 3
     assert hv("container", "rm", "keep").returncode == 0
@@ -98,3 +99,49 @@ def test_interactive_stdin(hv, tmp_path):
     assert r.returncode == 0 and r.stdout == b"HELLO\nFROM STDIN\n"
     r = hv("container", "run", "--rm", str(root), "/bin/tool", "upper", input=b"ignored")
     assert r.returncode == 0 and r.stdout == b""                    # no -i: stdin is empty
+
+
+def test_network_and_published_port(hv, tmp_path):
+    import socket
+    root = make_rootfs(tmp_path / "root")
+    assert hv("network", "create", "lab").returncode == 0
+    assert hv("network", "create", "lab").returncode == 1         # already exists
+    assert b"172.18.1.0/24" in hv("network", "ls").stdout
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    r = hv("container", "run", "-d", "--name", "web", "--network", "lab", "-p",
+           f"127.0.0.1:{port}:80", str(root), "/bin/tool", "serve", "80", "pong:", "2")
+    assert r.returncode == 0, r.stderr
+    time.sleep(0.5)
+    r = hv("container", "run", "--rm", "--network", "lab", str(root), "/bin/tool", "fetch", "web",
+           "80", "ping")
+    assert r.stdout == b"reply: pong:ping\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"host")
+        data = b""
+        while chunk := s.recv(100):
+            data += chunk
+    assert data == b"pong:host"
+    r = hv("container", "run", "--rm", "-p", "0.0.0.0:1:80", str(root), "/bin/tool", "cat", "/x")
+    assert r.returncode == 125 and b"only loopback" in r.stderr
+
+
+def test_commit_makes_an_image_of_the_changes(hv, tmp_path):
+    from kernelhelp import PROGS
+    ctx = tmp_path / "ctx"
+    (ctx / "bin").mkdir(parents=True)
+    (ctx / "bin" / "tool").write_bytes((PROGS / "tool").read_bytes())
+    (ctx / "bin" / "tool").chmod(0o755)
+    (ctx / "Buildfile").write_bytes(b"FROM scratch\nCOPY bin /bin\n")
+    assert hv("image", "build", "-t", "base:1", str(ctx)).returncode == 0
+    r = hv("container", "run", "--name", "w", "base:1", "/bin/tool", "write", "/note", "kept")
+    assert r.returncode == 0, r.stderr
+    r = hv("container", "commit", "w", "noted:1")
+    assert r.returncode == 0 and r.stdout.startswith(b"sha256:")
+    r = hv("container", "run", "--rm", "noted:1", "/bin/tool", "cat", "/note")
+    assert r.stdout == b"/note: kept\n"
+    r = hv("container", "run", "--rm", "base:1", "/bin/tool", "cat", "/note")
+    assert r.stdout == b"/note: No such file or directory\n"       # the base is unchanged
+    assert hv("container", "run", "--rm", "nothing:9", "/x").returncode == 125

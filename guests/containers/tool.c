@@ -1,6 +1,7 @@
 /* tool.c - small actions for the container tests (issue 13), one per argv[1]:
  *   write PATH TEXT     create PATH with TEXT          cat PATH       print PATH
  *   append PATH TEXT    print PATH, then append TEXT     upper          stdin upper-cased
+ *   serve PORT TEXT [N] answer N connections             fetch HOST PORT LINE   a client
  *   segv                store to address 16             forkbomb       fork until refused
  *   hog MB              touch MB MiB of fresh memory     ticker N       N lines, 10 ms apart
  *   escape              try to leave the root by .., symlinks and /proc; print what it saw
@@ -8,6 +9,9 @@
  *   exec PATH           execve PATH                      bigmap MB      one mmap of MB MiB
  */
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,6 +57,38 @@ int main(int argc, char **argv) {
             write(1, buf, n);
         }
         return n < 0;
+    }
+    if (!strcmp(a, "serve") && argc > 3) {      /* answer N connections: TEXT + what came */
+        int n = argc > 4 ? atoi(argv[4]) : 1;
+        int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[2]))};
+        if (bind(s, (struct sockaddr *)&sa, sizeof sa) || listen(s, 8)) { perror("bind"); return 1; }
+        printf("listening\n");
+        fflush(stdout);
+        for (int i = 0; i < n; i++) {
+            int c = accept(s, 0, 0);
+            char buf[256];
+            int got = read(c, buf, sizeof buf);
+            write(c, argv[3], strlen(argv[3]));
+            if (got > 0) write(c, buf, got);
+            close(c);
+        }
+        return 0;
+    }
+    if (!strcmp(a, "fetch") && argc > 4) {      /* connect HOST PORT, send LINE, print reply */
+        struct addrinfo *ai, hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+        int r = getaddrinfo(argv[2], argv[3], &hints, &ai);
+        if (r) { printf("fetch %s: %s\n", argv[2], gai_strerror(r)); return 1; }
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(s, ai->ai_addr, ai->ai_addrlen)) { printf("connect: %s\n", strerror(errno)); return 1; }
+        write(s, argv[4], strlen(argv[4]));
+        char buf[512];
+        int n, total = 0;
+        while ((n = read(s, buf + total, sizeof buf - 1 - total)) > 0) total += n;
+        buf[total] = 0;
+        printf("reply: %s\n", buf);
+        return 0;
     }
     if (!strcmp(a, "segv")) { printf("about to fault\n"); fflush(stdout); *(volatile int *)16 = 1; return 0; }
     if (!strcmp(a, "forkbomb")) {

@@ -42,6 +42,9 @@ def register(sub):
     r.add_argument("-i", "--interactive", action="store_true", help="keep stdin open")
     r.add_argument("-t", "--tty", action="store_true", help="give it a terminal")
     r.add_argument("-d", "--detach", action="store_true", help="run in the background")
+    r.add_argument("--kernel-bug-after", type=int, metavar="N",
+                   help="lab switch: the shared kernel fails after N more system calls, "
+                        "taking every container down (VMs run on)")
     r.add_argument("image", metavar="IMAGE")
     r.add_argument("cmd", nargs="*", metavar="CMD")
     r.set_defaults(func=cmd_run)
@@ -181,7 +184,7 @@ def cmd_run(args):
                 hostname=args.hostname, memory=memory, cpus=args.cpus,
                 cpu_shares=args.cpu_shares, pids_limit=args.pids_limit, network=args.network,
                 publish=args.publish, rm=args.rm, interactive=args.interactive, tty=args.tty,
-                detach=args.detach)
+                detach=args.detach, kernel_bug_after=args.kernel_bug_after)
     ch, cid = _request("run", spec=spec)
     if args.detach:
         print(cid)

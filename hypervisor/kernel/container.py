@@ -51,6 +51,8 @@ class Container(Instance):
         self.config = config            # runtime.ContainerConfig
         self.frames = Frames(self)
         self.ram32 = engine.memory.ram.view(np.uint32)
+        from .net import Netns
+        self.netns = Netns(self)
         self.ns = Namespaces(self, config)
         self.procs = {}                 # pid -> Process (this container's PID namespace)
         self.runq = collections.deque()
@@ -67,6 +69,7 @@ class Container(Instance):
         self.random = np.random.default_rng(int.from_bytes(os.urandom(8), "little"))
         self.init_status = None
         self.epoch_ns = time.time_ns()
+        self.pending_wakes = collections.deque()    # wakes posted by any thread
         self.alarms = False
         self._setup_hart()
         self.trampoline = self.frames.alloc()
@@ -167,6 +170,16 @@ class Container(Instance):
             if self.idle:
                 self.idle = False
                 self.engine.wake(self)
+
+    def post_wake(self, p):
+        self.pending_wakes.append(p)
+        if self.idle:
+            self.idle = False
+            self.engine.wake(self)
+
+    def _take_wakes(self):
+        while self.pending_wakes:
+            self.wake_process(self.pending_wakes.popleft())
 
     def sleep(self, p, block):
         p.state = SLEEPING
@@ -314,6 +327,7 @@ class Container(Instance):
         for _ in range(64):
             if self.done:
                 return False
+            self._take_wakes()
             earliest = self._timers()
             p = self.current
             if p is None or p.state != RUNNING:
@@ -327,6 +341,9 @@ class Container(Instance):
                     if earliest is not None:
                         self.st[S.TIMECMP] = -(-earliest // 100)
                     self.idle = True
+                    if self.pending_wakes:      # posted while deciding: do not sleep on it
+                        self.idle = False
+                        continue
                     return False
                 p = self.current
             if self.kernel.signals.deliver(self, p) and p.state == RUNNING:
@@ -346,8 +363,12 @@ class Container(Instance):
             self.exit_code = code
             self.reason = f"exited with {code}" if status & 0x7F == 0 else \
                 f"killed by {sig.NAMES.get(status & 0x7F, status & 0x7F)}"
-            self.kernel.container_ended(self)
             self._end(HALTED)
+
+    def _end(self, status):
+        if not self.done:
+            self.kernel.container_ended(self)
+        super()._end(status)
 
     def send_input(self, data):
         with self.lock:

@@ -39,6 +39,8 @@ class Kernel:
         self.signals = signal_ops
         self.procs = exit_ops
         self.containers = {}            # id -> Container
+        from .net import Networks
+        self.networks = Networks()      # user-defined bridge networks
         self.bug_after = None           # inject_bug: system calls left before the panic
         self.panicked = None
         self.log_lines = []             # the kernel log (dmesg): every container's lines
@@ -111,6 +113,12 @@ class Kernel:
     def container_ended(self, c):
         with self.lock:
             self.containers.pop(c.id, None)
+            for net in self.networks.nets.values():
+                net.leave(c)
+            for s in list(c.netns.listeners.values()):
+                s.close()
+            for stop in getattr(c, "published", ()):
+                stop()
 
     def inject_bug(self, after=0):
         """The fault-injection switch: the shared kernel fails after ``after`` more system

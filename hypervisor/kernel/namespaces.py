@@ -16,6 +16,23 @@ DEVICES = {b"null": (1, 3), b"zero": (1, 5), b"full": (1, 7), b"random": (1, 8),
            b"urandom": (1, 9)}
 
 
+class HostsFile(Node):
+    mount = True
+    lower = True
+
+    def __init__(self, container):
+        super().__init__(0o100644)
+        self.container = container
+
+    @property
+    def data(self):
+        return bytearray(self.container.kernel.networks.hosts_file(self.container))
+
+    @data.setter
+    def data(self, value):
+        pass
+
+
 class Namespaces:
     def __init__(self, container, config):
         self.container = container
@@ -30,6 +47,7 @@ class Namespaces:
         self.namei = Namei(self.root)
         self._mount_dev()
         self._mount_proc()
+        self._mount_hosts()
 
     def make_tty(self):
         self.tty = Terminal(self.container, self.container.config.tty)
@@ -52,6 +70,15 @@ class Namespaces:
         shm = Dir(0o1777)
         dev.link(b"shm", shm)
         self.dev = dev
+
+    def _mount_hosts(self):
+        """/etc/hosts names every container of the networks this one joined (Docker puts
+        them in its embedded DNS; a file is what musl's resolver reads first)."""
+        etc = self.root.entries.get(b"etc")
+        if not isinstance(etc, Dir):
+            return
+        etc.entries.pop(b"hosts", None)
+        etc.link(b"hosts", HostsFile(self.container))
 
     def _mount_proc(self):
         from .procfs import ProcRoot

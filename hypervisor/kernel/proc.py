@@ -29,8 +29,11 @@ class WaitQueue:
         self.waiters = set()
 
     def wake(self):
+        """Wake every waiter.  Safe from any thread: the waiter's container takes the wake
+        at its next exit (a socket write in one container wakes a reader in another
+        without taking two containers' locks)."""
         for p in list(self.waiters):
-            p.container.wake_process(p)
+            p.container.post_wake(p)
 
 
 class Process:

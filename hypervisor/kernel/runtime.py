@@ -139,6 +139,11 @@ def create(engine, image, argv=None, name=None, env=(), workdir=None, hostname=N
         raise ContainerError(f"{name}: no memory left for the container") from None
     except LayerError as exc:
         raise ContainerError(f"{name}: writable layer: {exc}") from None
+    if network:
+        net = kernel.networks.get(network)
+        if net is None:
+            raise ContainerError(f"network {network} not found")
+        net.join(c)
     kernel.add(c)
     engine.add(c)
     try:

@@ -32,6 +32,7 @@ class Service:
         self.clients = 0
         self.last_activity = time.time()
         self.server = None
+        self._load_networks()
         for r in store.all():           # a daemon restart: what ran has exited
             if r["state"] == "running":
                 r.update(state="exited", exit_code=r.get("exit_code") or 137,
@@ -72,6 +73,10 @@ class Service:
     # ---------------------------------------------------------------- making and starting
     def _launch(self, record):
         image = imageref.resolve(record["image"])
+        if isinstance(image, imageref.StoreImage):      # `hv image rm` refuses while used
+            image.image.store.register_use(image.image.digest, record["id"])
+        if record.get("kernel_bug_after") is not None:
+            self.engine_kernel().inject_bug(record.pop("kernel_bug_after"))
         c = runtime.create(
             self.engine, image, record["cmd"], name=record["name"], env=record["env"],
             workdir=record.get("workdir"), hostname=record.get("hostname"),
@@ -91,7 +96,12 @@ class Service:
             c.close_input()             # docker without -i: stdin is at end of file at once
         if record.get("publish"):
             from . import net
-            net.publish(c, record["publish"])
+            try:
+                net.publish(c, record["publish"])
+            except (ValueError, OSError) as exc:
+                self.engine.remove(c)
+                self.live.pop(rid, None)
+                raise ContainerError(f"cannot publish {record['publish']}: {exc}") from None
         record.update(state="running", started=time.time(), exit_code=None)
         self.store.save(record)
         threading.Thread(target=self._reap, args=(record, c), daemon=True).start()
@@ -259,6 +269,9 @@ class Service:
             self.engine.wait(timeout=5, vms=[c])
             self._settle(record)
         self.store.remove(record)
+        store = imageref.oci_store()
+        if store is not None:
+            store.unregister_use(record["id"])
         ch.send(ok=record["name"])
 
     def op_logs(self, ch, msg):
@@ -323,6 +336,44 @@ class Service:
             raise ContainerError(f"container {record['name']} has no writable layer yet", 1)
         digest = imageref.commit(record["image"], path, msg["image"])
         ch.send(ok=digest)
+
+    def op_network(self, ch, msg):
+        nets = self.engine_kernel().networks
+        verb, name = msg.get("verb"), msg.get("name")
+        if verb == "create":
+            try:
+                net = nets.create(name)
+            except ValueError as exc:
+                raise ContainerError(str(exc), 1) from None
+            self._save_networks()
+            ch.send(ok=name)
+        elif verb == "rm":
+            net = nets.get(name)
+            if net is None:
+                raise ContainerError(f"network {name} not found", 1)
+            if net.members:
+                raise ContainerError(f"network {name} has active endpoints", 1)
+            del nets.nets[name]
+            self._save_networks()
+            ch.send(ok=name)
+        else:
+            ch.send(ok=[(n.name, str(n.subnet), len(n.members)) for n in nets.nets.values()])
+
+    def engine_kernel(self):
+        from .kernel import Kernel
+        return Kernel.of(self.engine)
+
+    def _save_networks(self):
+        import json
+        names = list(self.engine_kernel().networks.nets)
+        (self.store.root / "networks.json").write_text(json.dumps(names))
+
+    def _load_networks(self):
+        import json
+        path = self.store.root / "networks.json"
+        if path.exists():
+            for name in json.loads(path.read_text()):
+                self.engine_kernel().networks.create(name)
 
     def op_ping(self, ch, msg):
         ch.send(ok="pong")

@@ -5,9 +5,10 @@
                                 when it stops, applied over its image when it starts again
     <store>/<id>/log            everything it wrote to stdout/stderr (`hv container logs`)
 
-<store> is ``$HV_STORE/containers`` when HV_STORE is set (the image store of issue 14 lives
-in HV_STORE itself), else ``<user data dir>/hvlab/containers`` (platformdirs).  Writes are
-atomic (a temporary file, then rename).  Images are never written: only this directory.
+<store> is ``.hvlab/containers`` inside the image store of issue 14 (``$HV_STORE``, else
+``<user data dir>/hvlab/images``): one HV_STORE holds a user's images and containers, in the
+state directory the OCI layout keeps for hvlab (its "which container uses which image" list
+is there too).  Writes are atomic (a temporary file, then rename).  Images are never written.
 """
 import io
 import json
@@ -28,11 +29,18 @@ class StoreError(Exception):
 
 
 def default_root():
+    try:
+        from ..images.store import Store
+    except ImportError:
+        Store = None
+    if Store is not None:
+        return Store().state / "containers"    # makes the OCI layout first if it is new
     env = os.environ.get("HV_STORE")
     if env:
-        return Path(env).expanduser() / "containers"
+        return Path(env).expanduser() / ".hvlab" / "containers"
     import platformdirs
-    return Path(platformdirs.user_data_dir("hvlab", appauthor=False)) / "containers"
+    return Path(platformdirs.user_data_dir("hvlab", appauthor=False)) / "images" / ".hvlab" \
+        / "containers"
 
 
 def _atomic(path, data):
