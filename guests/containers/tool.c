@@ -2,6 +2,8 @@
  *   write PATH TEXT     create PATH with TEXT          cat PATH       print PATH
  *   append PATH TEXT    print PATH, then append TEXT     upper          stdin upper-cased
  *   serve PORT TEXT [N] answer N connections             fetch HOST PORT LINE   a client
+ *   victim              a pattern in memory, /secret     probe          mmap/brk/pointer tricks
+ *   flood               fill a pipe, then the console
  *   segv                store to address 16             forkbomb       fork until refused
  *   hog MB              touch MB MiB of fresh memory     ticker N       N lines, 10 ms apart
  *   escape              try to leave the root by .., symlinks and /proc; print what it saw
@@ -88,6 +90,47 @@ int main(int argc, char **argv) {
         while ((n = read(s, buf + total, sizeof buf - 1 - total)) > 0) total += n;
         buf[total] = 0;
         printf("reply: %s\n", buf);
+        return 0;
+    }
+    if (!strcmp(a, "victim")) {                 /* fill 1 MiB with a pattern, then sleep */
+        char *m = malloc(1 << 20);
+        for (int i = 0; i < (1 << 20); i++) m[i] = (char)(i * 7 + 3);
+        int fd = open("/secret", O_CREAT | O_WRONLY, 0600);
+        write(fd, "victim data", 11);
+        close(fd);
+        printf("ready\n");
+        fflush(stdout);
+        pause();
+        return m[5];
+    }
+    if (!strcmp(a, "probe")) {                  /* mmap/brk/pointer tricks: print each result */
+        static const unsigned long at[] = {0, 0x1000, 0x7fffe000, 0x7ffff000, 0x80000000,
+                                           0x80001000, 0xfffff000};
+        for (unsigned i = 0; i < sizeof at / sizeof at[0]; i++) {
+            void *m = mmap((void *)at[i], 4096, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+            printf("mmap fixed %#lx: %s\n", at[i], m == MAP_FAILED ? strerror(errno) : "mapped");
+        }
+        printf("mprotect trampoline: %s\n",
+               mprotect((void *)0x7ffff000, 4096, PROT_READ | PROT_WRITE) ? strerror(errno) : "ok");
+        printf("brk huge: %s\n", sbrk(0x70000000) == (void *)-1 ? strerror(errno) : "grew");
+        printf("write wild: %s\n", write(1, (void *)0x80000000, 16) < 0 ? strerror(errno) : "?");
+        printf("read wild: %s\n", read(0, (void *)0xfffff000, 16) < 0 ? strerror(errno) : "?");
+        printf("mmap huge: %s\n", mmap(0, 0x7fff0000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                                       0) == MAP_FAILED ? strerror(errno) : "mapped");
+        fflush(stdout);
+        return 0;
+    }
+    if (!strcmp(a, "flood")) {                  /* pipe and console floods */
+        int p[2];
+        pipe(p);
+        fcntl(p[1], F_SETFL, O_NONBLOCK);
+        long n = 0, w;
+        char buf[4096] = {0};
+        while ((w = write(p[1], buf, sizeof buf)) > 0) n += w;
+        printf("pipe took %ld bytes, then: %s\n", n, strerror(errno));
+        for (int i = 0; i < 20000; i++) write(2, buf, 100);
+        printf("console flood done\n");
         return 0;
     }
     if (!strcmp(a, "segv")) { printf("about to fault\n"); fflush(stdout); *(volatile int *)16 = 1; return 0; }

@@ -150,6 +150,9 @@ class AddressSpace:
         covered = self._inside(start, end)
         if sum(v.end - v.start for v in covered) != end - start:
             raise SysError(ENOMEM)
+        if any(v.kind == "trampoline" for v in covered):
+            from .errno import EACCES
+            raise SysError(EACCES)      # the kernel's page (shared): never writable
         for v in covered:
             v.prot = prot
         for vpn, (frame, cow) in list(self.pages.items()):
