@@ -61,9 +61,16 @@ _trees_lock = threading.Lock()
 
 
 def _image_key(image):
-    """A cache key for tar layers (path, mtime, size); None for a directory (read anew)."""
+    """A cache key: (path, mtime, size) of a tar layer; for a directory, of every entry in it
+    (a changed file makes a new tree)."""
     if isinstance(image, (str, os.PathLike)) and os.path.isdir(image):
-        return None
+        sig = []
+        for top, dirs, files in os.walk(image):
+            dirs.sort()
+            for name in sorted(files) + dirs:
+                st = os.lstat(os.path.join(top, name))
+                sig.append((top, name, st.st_mtime_ns, st.st_size, st.st_mode))
+        return (os.path.abspath(image), hash(tuple(sig)))
     if isinstance(image, (str, os.PathLike)):
         st = os.stat(image)
         return (os.path.abspath(image), st.st_mtime_ns, st.st_size)

@@ -253,7 +253,7 @@ def sys_personality(c, p, *_):
     return 0
 
 
-@syscall("reboot", "mount", "umount2", "pivot_root", "swapon", "swapoff", "init_module",
+@syscall("reboot", "mount", "umount2", "pivot_root", "swapon", "swapoff", "init_module", "syslog",
          "delete_module", "unshare", "setns", "kexec_load", "ptrace", "acct")
 def sys_not_in_a_container(c, p, *_):
     raise SysError(EPERM)
