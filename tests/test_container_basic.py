@@ -136,3 +136,9 @@ def test_kernel_bug_stops_every_container_and_no_vm(engine, root):
     assert all(c.status == "crashed" and "shared kernel panic" in c.reason for c in cs)
     assert not vm.done or vm.status == "halted" and vm.exit_code == 0
     engine.kill(vm)
+
+
+def test_init_of_the_namespace_ignores_sigkill_from_inside(engine, root):
+    # pid_namespaces(7): only signals init has a handler for reach it from inside
+    c = run(engine, root, ["/bin/tool", "kill", "1"])
+    assert c.console.text() == "kill 1: ok\n" and c.exit_code == 0

@@ -280,7 +280,7 @@ class Container(Instance):
             p.actions.pop(signo, None)
             p.blocked &= ~sig.bit(signo)
         p.fault_info = info
-        self.kernel.signals.send(self, p, signo)
+        self.kernel.signals.send(self, p, signo, fault=True)
 
     def oom(self, p):
         """The memory limit (or the host) is exhausted: kill the biggest process."""
@@ -291,7 +291,7 @@ class Container(Instance):
         self.log(f"out of memory: killed process {victim.pid} ({victim.name()}), "
                  f"{victim.rss_pages} pages, limit {self.frames.count} pages")
         self.oom_kills = getattr(self, "oom_kills", 0) + 1
-        self.kernel.signals.send(self, victim, sig.SIGKILL)
+        self.kernel.signals.send(self, victim, sig.SIGKILL, forced=True)
 
     # ---------------------------------------------------------------- choosing who runs
     def _switch_next(self):

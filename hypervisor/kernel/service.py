@@ -249,7 +249,7 @@ class Service:
         with c.lock:
             init = c.procs.get(1)
             if init is not None:
-                c.kernel.signals.send(c, init, signo)
+                c.kernel.signals.send(c, init, signo, forced=True)   # from outside its ns
                 if c.idle:
                     c.idle = False
                     self.engine.wake(c)

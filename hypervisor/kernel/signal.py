@@ -90,11 +90,18 @@ def siginfo(sig, code=0, addr=None, pid=0, status=0):
 
 
 # ---------------------------------------------------------------- sending and delivering
-def send(c, p, signo):
+def send(c, p, signo, forced=False, fault=False):
     """kill(2) of one process: queue ``signo`` (0 only checks) and wake the process if it
-    must act on it now.  SIGKILL ends it at once; SIGSTOP/SIGCONT stop and continue it."""
+    must act on it now.  SIGKILL ends it at once; SIGSTOP/SIGCONT stop and continue it.
+
+    A PID namespace's init gets only the signals it has a handler for (pid_namespaces(7)):
+    from inside the namespace nothing else reaches it, not even SIGKILL; from outside (the
+    runtime: ``forced``) SIGKILL and SIGSTOP do; a fault's signal (``fault``) always does."""
     from .exit import exit as do_exit, notify_parent
     if not p.alive or signo == 0:
+        return
+    if p.pid == 1 and not fault and action(p, signo)[0] == SIG_DFL and \
+            not (forced and signo in (SIGKILL, SIGSTOP)):
         return
     if signo == SIGKILL:
         do_exit(c, p, signo)
