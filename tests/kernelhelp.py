@@ -29,8 +29,28 @@ def run(engine, image, argv, timeout=60, **kw):
 
 
 def busybox():
-    """A BusyBox 1.35 static rv32 binary: HV_BUSYBOX, or the linux stream's userland."""
+    """A BusyBox 1.35 static rv32 binary: HV_BUSYBOX, or the bundled userland's
+    (hypervisor/guest_images/userland.tar, built by guests/)."""
     path = os.environ.get("HV_BUSYBOX")
     if path and os.path.exists(path):
         return path
-    pytest.skip("no BusyBox binary (set HV_BUSYBOX, or the bundled userland lands)")
+    import tarfile
+    import tempfile
+    bundled = PROGS.parent.parent / "hypervisor" / "guest_images" / "userland.tar"
+    if bundled.exists():
+        out = Path(tempfile.gettempdir()) / f"hv-busybox-{bundled.stat().st_mtime_ns}"
+        if not out.exists():
+            with tarfile.open(bundled) as t:
+                for name in ("bin/busybox", "./bin/busybox", "usr/bin/busybox"):
+                    try:
+                        data = t.extractfile(name).read()
+                        break
+                    except (KeyError, AttributeError):
+                        continue
+                else:
+                    pytest.skip("the bundled userland has no bin/busybox")
+            tmp = out.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, out)
+        return str(out)
+    pytest.skip("no BusyBox binary (set HV_BUSYBOX, or build the bundled userland)")

@@ -142,3 +142,38 @@ def test_init_of_the_namespace_ignores_sigkill_from_inside(engine, root):
     # pid_namespaces(7): only signals init has a handler for reach it from inside
     c = run(engine, root, ["/bin/tool", "kill", "1"])
     assert c.console.text() == "kill 1: ok\n" and c.exit_code == 0
+
+
+def test_mutated_executables_never_hurt_the_kernel(engine, root):
+    """Random byte and header mutations of a real executable: each run ends (exit status,
+    signal or ENOEXEC), the kernel serves the next container, and no exception escapes."""
+    import random
+    from hypervisor.kernel import runtime
+    rng = random.Random(13)
+    good = (root / "bin" / "tool").read_bytes()
+    outcomes = set()
+    for i in range(24):
+        blob = bytearray(good)
+        for _ in range(rng.choice((1, 4, 16))):
+            pos = rng.randrange(0, 52 + 32 * 8) if rng.random() < 0.6 else \
+                rng.randrange(len(blob))
+            blob[pos] = rng.randrange(256)
+        if i % 6 == 0:
+            blob = blob[:rng.randrange(16, 400)]                    # truncated
+        path = root / "bin" / f"m{i}"
+        path.write_bytes(bytes(blob))
+        path.chmod(0o755)
+        try:
+            c = runtime.run(engine, str(root), [f"/bin/m{i}", "cat", "/etc/hostname"],
+                            memory=8 << 20)
+        except runtime.ContainerError as exc:
+            assert exc.status == 126                                 # cannot run: ENOEXEC
+            outcomes.add("enoexec")
+            continue
+        assert engine.wait(timeout=30, vms=[c]), f"m{i} did not end"
+        if c.status == "crashed":
+            assert "shared kernel error" not in c.reason, c.klog
+        outcomes.add(c.outcome.split(" ")[0])
+    assert "enoexec" in outcomes
+    after = run(engine, root, ["/bin/tool", "cat", "/etc/hostname"])
+    assert after.console.text() == "/etc/hostname: inside\n\n"

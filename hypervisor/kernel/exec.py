@@ -36,6 +36,13 @@ class Program:
 
 def parse(blob, name):
     """Check an ELF file and describe what to map; SysError(ENOEXEC) with a reason if not."""
+    try:
+        return _parse(blob, name)
+    except (struct.error, ValueError, IndexError, OverflowError) as exc:
+        raise SysError(ENOEXEC, f"{name}: malformed ELF ({type(exc).__name__})") from None
+
+
+def _parse(blob, name):
     def bad(why):
         return SysError(ENOEXEC, f"{name}: {why}")
     if blob[:4] != b"\x7fELF":
