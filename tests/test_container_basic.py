@@ -177,3 +177,24 @@ def test_mutated_executables_never_hurt_the_kernel(engine, root):
     assert "enoexec" in outcomes
     after = run(engine, root, ["/bin/tool", "cat", "/etc/hostname"])
     assert after.console.text() == "/etc/hostname: inside\n\n"
+
+
+def test_fork_shares_pages_copy_on_write(engine, root):
+    from hypervisor.kernel import fork, runtime
+    c = runtime.run(engine, str(root), ["/bin/tool", "victim"])    # 1 MiB touched, paused
+    end = time.time() + 20
+    while not (c.idle and "ready" in c.console.text()):
+        assert time.time() < end
+        time.sleep(0.01)
+    with c.lock:
+        parent = c.procs[1]
+        rss, before = parent.rss_pages, c.frames.used
+        c.switch_to(parent)
+        pid = fork.fork(c, parent, 17, 0, 0, 0, 0)
+        child = c.procs[pid]
+        grown = c.frames.used - before
+        shared = sum(1 for vpn, (f, _) in child.mm.pages.items()
+                     if parent.mm.pages.get(vpn, [None])[0] == f)
+    assert rss > 256 and shared == rss == child.rss_pages    # every page shared at first
+    assert grown == 1 + len(child.mm.tables)                  # only the child's page tables
+    engine.kill(c)

@@ -84,3 +84,16 @@ def test_busybox_interactive_shell_with_ctrl_c(engine, bbroot):
     out = c.console.text()
     assert "5\r\n" in out and "^C" in out and "back\r\n" in out
     assert c.exit_code == 7
+
+
+def test_busybox_vi_edits_a_file(engine, bbroot):
+    import time
+    from hypervisor.kernel import runtime
+    c = runtime.create(engine, str(bbroot), ["/bin/vi", "/tmp/note"], tty=True, memory=16 << 20)
+    engine.start(c)
+    for text in (b"ihello from vi\x1b", b":wq\r"):
+        time.sleep(0.5)
+        c.send_input(text)
+    assert engine.wait(timeout=20, vms=[c]) and c.exit_code == 0
+    note = c.ns.root.entries[b"tmp"].entries[b"note"]
+    assert bytes(note.data) == b"hello from vi\n"
