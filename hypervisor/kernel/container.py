@@ -42,6 +42,10 @@ TRAMPOLINE_CODE = np.array([0x08B00893, 0x00000073, 0, 0,
                             0x7FF00893, 0x00000073, 0xFFDFF06F], dtype=np.uint32)
 
 
+ProcessView = collections.namedtuple("ProcessView", "pid name state")
+_ImageName = collections.namedtuple("_ImageName", "name")
+
+
 class Container(Instance):
     kind = "container"
 
@@ -377,6 +381,17 @@ class Container(Instance):
     def close_input(self):
         with self.lock:
             self.tty.hangup_input()
+
+    # ---------------------------------------------------------------- what hv top reads
+    @property
+    def image(self):
+        """The image column (the TUI reads ``inst.image.name``, as for a VM)."""
+        return _ImageName(self.config.image)
+
+    @property
+    def processes(self):
+        """The container's processes as rows under it in hv top: pid, name, state."""
+        return [ProcessView(q.pid, q.name(), q.state) for q in list(self.procs.values())]
 
     def stats(self):
         out = super().stats()
