@@ -1,7 +1,6 @@
 """Containers from OCI images of the image store (issue 14): `RUN` of `hv image build` runs on
 the shared kernel, its writable layer becomes the step's layer; containers start from the
 built image, and `commit` turns a container's changes into a new image."""
-import io
 import tarfile
 
 import pytest

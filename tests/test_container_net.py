@@ -67,13 +67,13 @@ def test_loopback_inside_one_container(engine, root):
 
 
 def test_published_port_on_the_host_loopback(engine, root):
-    from hypervisor.kernel import net, runtime
+    from hypervisor.kernel import publish, runtime
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
     c = runtime.run(engine, str(root), ["/bin/tool", "serve", "80", "from container: "])
-    net.publish(c, [f"127.0.0.1:{port}:80"])
+    publish.publish(c, [f"127.0.0.1:{port}:80"])
     _started(c)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(b"host hello")
@@ -86,4 +86,4 @@ def test_published_port_on_the_host_loopback(engine, root):
     assert data == b"from container: host hello"
     assert engine.wait(timeout=20, vms=[c]) and c.exit_code == 0
     with pytest.raises(ValueError):
-        net.parse_publish("0.0.0.0:8080:80")            # only the host's loopback
+        publish.parse_publish("0.0.0.0:8080:80")            # only the host's loopback

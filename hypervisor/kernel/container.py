@@ -32,7 +32,7 @@ from . import signal as sig
 from .frames import FrameLimit, Frames
 from .mm import PAGE, PROT_EXEC, PROT_READ, READ, TRAMPOLINE, WRITE, AddressSpace, EXEC
 from .namespaces import Namespaces
-from .proc import RUNNING, SLEEPING, STOPPED, ZOMBIE, Block, Process
+from .proc import RUNNING, SLEEPING, STOPPED
 
 TIME_DIV = 10                           # 100 MHz virtual hart, 10 MHz timebase (as VMs)
 IDLE_NR = 2047                          # the idle task's private system call

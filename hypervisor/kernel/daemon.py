@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from .store import ContainerStore, StoreError, default_root
+from .store import ContainerStore, default_root
 
 IDLE_SECONDS = float(os.environ.get("HV_DAEMON_IDLE", "600"))
 
@@ -149,9 +149,6 @@ def main(argv=None):
         except OSError:
             pass
     return 0
-
-
-__all__ = ["StoreError"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,7 +14,7 @@ import struct
 
 from .errno import E2BIG, EACCES, ENOEXEC, SysError
 from .mm import (PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP, TRAMPOLINE,
-                 USER_TOP, AddressSpace)
+                 AddressSpace)
 
 PT_LOAD, PT_INTERP, PT_PHDR = 1, 3, 6
 PF_X, PF_W, PF_R = 1, 2, 4
@@ -170,6 +170,3 @@ def script_interpreter(blob, path):
 def check_executable(node):
     if not node.mode & 0o111:
         raise SysError(EACCES)
-
-
-__all__ = ["parse", "load", "build_stack", "script_interpreter", "USER_TOP"]

@@ -6,10 +6,9 @@ device (/dev/null, zero, full, random, urandom), and, in pipe.py and tty.py, pip
 terminal.  Each ``read``/``write`` either completes, raises SysError, or raises ``Block`` (the
 process sleeps on a wait queue and the call is made again when it wakes: proc.py).
 """
-import os
 import struct
 
-from .errno import EBADF, EINVAL, EISDIR, EMFILE, ENOSPC, ENOTDIR, ENOTTY, ESPIPE, SysError
+from .errno import EBADF, EINVAL, EISDIR, EMFILE, ENOSPC, ENOTDIR, ENOTTY, SysError
 from .vfs import DT, S_IFMT, S_IFREG, Dir
 
 O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR = 3, 0, 1, 2
@@ -206,6 +205,3 @@ class FdTable:
 def _now():
     import time
     return time.time()
-
-
-__all__ = ["OpenFile", "DirFile", "DevFile", "FdTable", "open_node", "os"]

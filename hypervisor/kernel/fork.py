@@ -10,7 +10,7 @@ from .. import state as S
 from ..mmu import tlb_flush
 from . import exec as elf
 from . import signal as sig
-from .errno import EACCES, EAGAIN, EINVAL, EISDIR, ELOOP, ENOENT, ENOEXEC, SysError
+from .errno import EACCES, EAGAIN, EINVAL, ELOOP, ENOENT, SysError
 from .file import FdTable
 from .proc import RUNNING, Process
 from .vfs import S_IFREG
@@ -159,6 +159,3 @@ def _search_path(c, p, name, envp):
         if node.type == S_IFREG:
             return cand
     raise SysError(ENOENT)
-
-
-__all__ = ["fork", "execve", "spawn", "EISDIR", "ENOEXEC", "ENOENT"]

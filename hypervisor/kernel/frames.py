@@ -13,7 +13,7 @@ Frames are reference counted: a fork shares every page between parent and child
 import numpy as np
 
 from ..devices.layout import RAM_BASE
-from ..memory import PAGE_SIZE, OutOfMemory
+from ..memory import PAGE_SIZE
 
 
 class FrameLimit(Exception):

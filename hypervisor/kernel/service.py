@@ -5,7 +5,6 @@ live ``Container`` on the daemon's engine exists while it runs.  When one ends, 
 layer and state are saved (and with --rm it is removed); `start` makes a new live container
 from the record with that layer over the image, so its changes survive stop and start.
 """
-import base64
 import threading
 import time
 
@@ -95,9 +94,9 @@ class Service:
         if not record.get("interactive") and not record.get("tty"):
             c.close_input()             # docker without -i: stdin is at end of file at once
         if record.get("publish"):
-            from . import net
+            from . import publish
             try:
-                net.publish(c, record["publish"])
+                publish.publish(c, record["publish"])
             except (ValueError, OSError) as exc:
                 self.engine.remove(c)
                 self.live.pop(rid, None)
@@ -381,6 +380,3 @@ class Service:
     def op_shutdown(self, ch, msg):
         ch.send(ok="bye")
         threading.Thread(target=self.server.shutdown, daemon=True).start()
-
-
-__all__ = ["base64"]

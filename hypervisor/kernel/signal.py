@@ -176,6 +176,3 @@ def deliver(c, p):
         if flags & SA_RESETHAND:
             p.actions.pop(s, None)
         return True
-
-
-__all__ = ["EINTR"]

@@ -7,8 +7,8 @@ page tables (mm.py).
 """
 import struct
 
-from .errno import EBADF, EINVAL, ENOTDIR, ENOTTY, ESPIPE, SysError
-from .file import DirFile, O_CLOEXEC, O_NONBLOCK, O_ACCMODE
+from .errno import EBADF, EINVAL, ENOTDIR, ESPIPE, SysError
+from .file import DirFile, O_CLOEXEC, O_NONBLOCK
 from .pipe import make_pipe
 from .proc import Block
 from .syscalls import signed, syscall
@@ -287,6 +287,3 @@ def sys_pselect(c, p, n, rfds, wfds, efds, tmo, sigmask):
                 p.mm.write(a, bytes(r))
         return ready
     raise Block(*queues, deadline=deadline)
-
-
-__all__ = ["ENOTTY", "O_ACCMODE"]

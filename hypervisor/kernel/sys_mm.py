@@ -5,7 +5,7 @@ container's frames, so the memory limit (--memory) is felt when memory is *used*
 larger than the whole limit fails at once with ENOMEM (as an over-commit check would), and
 touching memory past the limit OOM-kills the container's biggest process.
 """
-from .errno import EBADF, EINVAL, ENODEV, ENOMEM, EACCES, SysError
+from .errno import EINVAL, ENODEV, ENOMEM, EACCES, SysError
 from .mm import MMAP_BOTTOM, PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, USER_TOP
 from .syscalls import signed, syscall
 
@@ -122,6 +122,3 @@ def sys_mremap(c, p, *_):
 @syscall("msync", "mlock", "munlock", "mlockall", "munlockall")
 def sys_msync(c, p, *_):
     return 0
-
-
-__all__ = ["EBADF"]

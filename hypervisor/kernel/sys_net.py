@@ -4,7 +4,7 @@ import struct
 
 from . import net
 from .errno import EINVAL, ENOTSOCK, SysError
-from .file import O_CLOEXEC, O_NONBLOCK
+from .file import O_NONBLOCK
 from .syscalls import signed, syscall
 from .sys_file import MAX_IO
 
@@ -156,6 +156,3 @@ def sys_shutdown(c, p, fd, how, *_):
         raise SysError(EINVAL)
     _sock(p, fd).shutdown(how)
     return 0
-
-
-__all__ = ["O_CLOEXEC"]

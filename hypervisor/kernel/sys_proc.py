@@ -9,7 +9,7 @@ import struct
 
 from . import exit as exit_ops
 from . import fork as fork_ops
-from .errno import E2BIG, EFAULT, EINVAL, EPERM, ESRCH, SysError
+from .errno import E2BIG, EINVAL, EPERM, ESRCH, SysError
 from .syscalls import NORETURN
 from .syscalls import signed, syscall
 
@@ -257,6 +257,3 @@ def sys_personality(c, p, *_):
          "delete_module", "unshare", "setns", "kexec_load", "ptrace", "acct")
 def sys_not_in_a_container(c, p, *_):
     raise SysError(EPERM)
-
-
-__all__ = ["EFAULT"]

@@ -6,9 +6,7 @@ ahead while every process sleeps, as a VM's wfi does) or, with --wall-clock, the
 CLOCK_REALTIME is the host's time of day when the container started plus that clock.
 """
 import struct
-import time
 
-from . import signal as sig
 from .errno import EINVAL, SysError
 from .proc import Block
 from .syscalls import syscall
@@ -87,6 +85,3 @@ def sys_setitimer(c, p, which, new, old, *_):
     p.alarm = c.now_ns() + sec * 10**9 + usec * 1000 if sec or usec else None
     c.alarms = True
     return 0
-
-
-__all__ = ["sig", "time"]
