@@ -27,10 +27,13 @@ def bbroot(tmp_path):
         (root / d).mkdir()
     shutil.copy(bb, root / "bin" / "busybox")
     os.chmod(root / "bin" / "busybox", 0o755)
-    for applet in ("sh", "ps", "free", "uptime", "hostname", "sleep", "top", "vi") + APPLETS:
+    for applet in ("sh", "ps", "free", "uptime", "hostname", "sleep", "top", "vi", "httpd",
+                   "wget", "nc") + APPLETS:
         os.symlink("busybox", root / "bin" / applet)
     (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
     (root / "data" / "words").write_text("pear\napple\nfig\napple\nbanana\n")
+    (root / "www").mkdir()
+    (root / "www" / "index.html").write_text("hello from web\n")
     return root
 
 
@@ -97,3 +100,16 @@ def test_busybox_vi_edits_a_file(engine, bbroot):
     assert engine.wait(timeout=20, vms=[c]) and c.exit_code == 0
     note = c.ns.root.entries[b"tmp"].entries[b"note"]
     assert bytes(note.data) == b"hello from vi\n"
+
+
+def test_busybox_httpd_and_wget_between_two_containers(engine, bbroot):
+    from hypervisor.kernel import runtime
+    from hypervisor.kernel.kernel import Kernel
+    Kernel.of(engine).networks.create("lab")
+    web = runtime.run(engine, str(bbroot), ["/bin/httpd", "-f", "-p", "80", "-h", "/www"],
+                      name="web", network="lab", memory=16 << 20)
+    c = run(engine, bbroot, ["/bin/sh", "-c", "sleep 0.3; wget -q -O - http://web/index.html; "
+                             "echo GET | nc web 80 | head -1"], network="lab", memory=16 << 20)
+    assert c.console.text() == "hello from web\nHTTP/1.1 400 Bad Request\r\n"
+    assert not web.done
+    engine.kill(web)
