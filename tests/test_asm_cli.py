@@ -87,9 +87,45 @@ def test_dis_hex(capsys):
                            (["--hex", "0x00008067"], "ret"),
                            (["--hex", "0x00008067", "--no-aliases"], "jalr zero,0(ra)"),
                            (["--hex", "0x10500073"], "wfi"),
-                           (["--hex", "0x1234"], ".4byte 0x1234")):
+                           (["--hex", "0xffffffff"], ".4byte 0xffffffff"),
+                           # 16 bits when the low two bits are not 11 (Vol. I sec. 1.5)
+                           (["--hex", "0x1141"], "addi sp,sp,-16"),     # c.addi sp, -16
+                           (["--hex", "0x1141", "--no-aliases"], "c.addi sp,-16"),
+                           (["--hex", "0x8082"], "ret"),                # c.jr ra
+                           (["--hex", "0x0"], "unimp"),                 # c.unimp
+                           (["--hex", "0x4"], ".2byte 0x4"),            # reserved
+                           (["--hex", "0xa009", "--pc", "0x80400000"], "j 0x80400002")):
         assert cli.main(["dis", *argv]) == 0
         assert capsys.readouterr().out == expected + "\n"
+    assert cli.main(["dis", "--hex", "0x12340001"]) == 2
+    assert "not one instruction" in capsys.readouterr().err
+
+
+def test_march_compresses_and_flags_the_elf(tmp_path):
+    src = tmp_path / "c.s"
+    src.write_text("_start:\n    addi a0, a0, 1\n    ret\n")
+    out = tmp_path / "c.elf"
+    assert cli.main(["asm", str(src), "-o", str(out), "-march", "rv32imac_zicsr_zifencei"]) == 0
+    elf = ELFFile(io.BytesIO(out.read_bytes()))
+    assert elf["e_flags"] == 1                               # EF_RISCV_RVC
+    text = elf.get_section_by_name(".text")
+    assert text.data() == bytes.fromhex("05058280") and text["sh_addralign"] == 2
+    assert cli.main(["asm", str(src), "-o", str(out)]) == 0  # default: no C
+    elf = ELFFile(io.BytesIO(out.read_bytes()))
+    assert elf["e_flags"] == 0 and len(elf.get_section_by_name(".text").data()) == 8
+
+
+def test_bad_march_is_a_usage_error(tmp_path, capsys):
+    src = tmp_path / "c.s"
+    src.write_text("nop\n")
+    for march, words in (("rv32gc", "floating point"), ("rv64i", "RV32 only"),
+                         ("rv32e", "RV32E"), ("rv32i_zba", "zba unknown")):
+        try:
+            code = cli.main(["asm", str(src), "-march", march])
+        except SystemExit as exc:
+            code = exc.code
+        assert code == 2
+        assert words in capsys.readouterr().err
 
 
 def test_dis_usage_errors(capsys):
