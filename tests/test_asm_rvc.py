@@ -426,3 +426,46 @@ def test_every_compressed_instruction_is_in_the_corpus():
     text = (Path(__file__).parent / "asm_corpus" / "rvc.s").read_text()
     used = set(re.findall(r"^\s*(?:[\w.]+:\s*)*(c\.[\w.]+)", text, re.M))
     assert {c.mnemonic for c in C_INSTRUCTIONS} <= used
+
+
+# --- what a compiler writes -------------------------------------------------------------------
+
+GUESTS = __import__("pathlib").Path(__file__).parent.parent / "guests"
+GCC_SOURCES = ["lib/printf.c", "lib/fdt.c", "lib/sv32.c", "compute/compute.c", "rogue/rogue.c"]
+needs_gcc = pytest.mark.skipif(
+    not (ref.available() and ref.tool("gcc")),
+    reason="riscv64-unknown-elf-gcc/as/ld are not installed (CI has them)")
+
+
+@needs_gcc
+@pytest.mark.parametrize("march, opt", [(RVC, "-O2"), (RVC, "-Os"),
+                                        ("rv32ima_zicsr_zifencei", "-O2")])
+@pytest.mark.parametrize("source", GCC_SOURCES)
+def test_gcc_output_matches_gnu(source, march, opt, tmp_path):
+    """GCC's assembly for hvlab's own guest sources: the same bytes as GNU as + ld.  String
+    literal sections lose their M flag first: GNU ld merges duplicate strings there, which
+    hv asm does not (docs/assembly.md, "Differences from GNU as")."""
+    import subprocess
+    path = tmp_path / "out.s"
+    subprocess.run([ref.tool("gcc"), "-S", opt, "-DCOMPUTE_REPORT", f"-march={march}",
+                    "-mabi=ilp32", "-mcmodel=medany", "-fno-pic", "-ffreestanding",
+                    "-fno-common", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
+                    "-ffunction-sections", "-fdata-sections", f"-I{GUESTS / 'lib'}",
+                    f"-I{GUESTS / 'compute'}", str(GUESTS / source), "-o", str(path)], check=True)
+    path.write_text(path.read_text().replace('"aMS",@progbits,1', '"a",@progbits'))
+    undefined = set()
+    try:
+        assemble_text(path.read_text(), march=march)
+    except AsmError as exc:
+        for e in exc.errors:
+            m = re.match(r"undefined symbol '(.*)'", e.message)
+            assert m, str(e)
+            undefined.add(m.group(1))
+    stub = tmp_path / "stub.s"              # the functions other files would define
+    stub.write_text(".text\n" + "".join(f".globl {n}\n{n}: ret\n" for n in sorted(undefined)))
+    from hypervisor.asm import assemble_files
+    mine = assemble_files([str(path), str(stub)], march=march)
+    for relax in (False, True):
+        gnu, _ = ref.gnu_build([str(path), str(stub)], mine, workdir=tmp_path, relax=relax,
+                               march=march)
+        assert ref.alloc_sections(mine) == ref.alloc_sections(gnu), f"relax={relax}"
