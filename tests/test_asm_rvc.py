@@ -469,3 +469,20 @@ def test_gcc_output_matches_gnu(source, march, opt, tmp_path):
         gnu, _ = ref.gnu_build([str(path), str(stub)], mine, workdir=tmp_path, relax=relax,
                                march=march)
         assert ref.alloc_sections(mine) == ref.alloc_sections(gnu), f"relax={relax}"
+
+
+@needs_gnu
+@pytest.mark.parametrize("attribute, march", [
+    ("rv32i2p1_m2p0_a2p1_zicsr2p0", RVC),                # GCC's line without C: no compression
+    ("rv32i2p1_m2p0_a2p1_c2p0_zicsr2p0", "rv32ima_zicsr_zifencei")])   # with C: compression
+def test_attribute_arch_sets_the_isa_as_gnu(attribute, march, tmp_path):
+    path = tmp_path / "a.s"
+    path.write_text(f'    .attribute arch, "{attribute}"\n    addi a0, a0, 1\n    ret\n')
+    mine = assemble_text(path.read_text(), march=march)
+    gnu, _ = ref.gnu_build([str(path)], mine, workdir=tmp_path, march=march)
+    assert ref.alloc_sections(mine) == ref.alloc_sections(gnu) and mine[36:40] == gnu[36:40]
+
+
+def test_attribute_arch_after_an_instruction_is_an_error():
+    with pytest.raises(AsmError, match="before any instructions"):
+        assemble_text('nop\n.attribute arch, "rv32imac"\n')

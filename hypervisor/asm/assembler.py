@@ -43,6 +43,7 @@ class FileAssembler:
         self.program, self.filename, self.text = program, filename, text
         self.exts = exts
         self.option_stack = []
+        self.seen_instruction = False   # `.attribute arch` must come before any instruction
         self.used_rvc = self.rvc        # the ELF's EF_RISCV_RVC flag (tc-riscv.c riscv_set_rvc)
         self.sections = {}
         self.symbols = {}
@@ -105,6 +106,7 @@ class FileAssembler:
             self.instruction(stmt)
 
     def instruction(self, stmt):
+        self.seen_instruction = True
         forms = FORMS.get(stmt.name)
         explicit = compress.EXPLICIT.get(stmt.name)
         if forms is None and explicit is None:

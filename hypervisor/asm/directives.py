@@ -4,7 +4,7 @@ import re
 
 from .expr import char_value, parse_expression
 from .items import Align, Bytes, Data, FLAG_LETTERS, Imm
-from .march import MarchError, update_march
+from .march import MarchError, parse_march, update_march
 from .operands import immediate
 
 _NAME = re.compile(r"^[A-Za-z_.$][\w.$]*$")
@@ -251,6 +251,21 @@ def _option(unit, stmt):
                         hint="rvc, norvc, arch, push, pop, relax, norelax, pic, nopic")
 
 
+def _attribute(unit, stmt):
+    """.attribute (RISC-V ELF psABI "Attributes"): `arch` sets the extensions in force, as
+    GNU as 2.40 does (so GCC's `.attribute arch, "rv32i2p1_m2p0_a2p1_c2p0..."` decides
+    compression); the other tags are about the object file and ignored."""
+    ops = _args(stmt, 2)
+    if ops[0][0] not in ("arch", "Tag_RISCV_arch", "5"):
+        return
+    if unit.seen_instruction:
+        raise stmt.loc.error("the arch attribute must be set before any instructions")
+    try:
+        unit.set_exts(parse_march(_string(*ops[1]).decode()))
+    except MarchError as exc:
+        raise ops[1][1].error(str(exc)) from None
+
+
 def _ignore(unit, stmt):
     """.file, .ident, .attribute and friends: about the object file, nothing to place."""
 
@@ -270,7 +285,7 @@ HANDLERS = {
     ".globl": _binding("global"), ".global": _binding("global"), ".local": _binding("local"),
     ".weak": _binding("weak"),
     ".type": _type, ".size": _size, ".option": _option,
-    ".file": _ignore, ".ident": _ignore, ".attribute": _ignore, ".loc": _ignore,
+    ".file": _ignore, ".ident": _ignore, ".attribute": _attribute, ".loc": _ignore,
     ".cfi_startproc": _ignore, ".cfi_endproc": _ignore,
 }
 
