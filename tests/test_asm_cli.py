@@ -1,5 +1,6 @@
 """`hv asm` and `hv dis` from the command line, and the ELF image they make."""
 import io
+import re
 
 from elftools.elf.elffile import ELFFile
 
@@ -141,3 +142,22 @@ def test_disassemble_word_api():
     assert disassemble_word(0x10002573) == "csrr a0,sstatus"
     assert disassemble_word(0xC0102573) == "rdtime a0"
     assert disassemble_word(0x1EC5A52F) == "sc.w.aqrl a0,a2,(a1)"
+
+
+def test_dis_names_a_symbol_only_for_an_address_in_a_section(tmp_path, capsys):
+    """Issue 10: a constant (a device address) is not shown as `<stack_top+0x8fbfef40>`."""
+    path = tmp_path / "n.elf"
+    path.write_bytes(assemble_text("""
+        .globl _start
+    _start:
+        li      a0, 0x10000004          # lui + addi: a constant, outside every section
+        la      a1, msg                 # auipc + addi: an address in .rodata
+        lw      a2, 8(zero)             # absolute: objdump notes it too
+        .section .rodata
+    msg: .string "hi"
+    """))
+    assert cli.main(["dis", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "addi\ta0,a0,4 # 0x10000004\n" in out
+    assert re.search(r"addi\ta1,a1,\d+ # [0-9a-f]{8} <msg>\n", out)
+    assert "lw\ta2,8(zero) # 0x8\n" in out
