@@ -23,7 +23,8 @@ def make_rootfs(path, extra=None):
 
 def run(engine, image, argv, timeout=60, **kw):
     from hypervisor.kernel import runtime
-    c = runtime.run(engine, str(image), argv, **kw)
+    c = runtime.run(engine, image if isinstance(image, (list, tuple)) else str(image), argv,
+                    **kw)
     assert engine.wait(timeout=timeout, vms=[c]), f"{argv} did not finish: {c.outcome}"
     return c
 

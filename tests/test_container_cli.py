@@ -146,3 +146,48 @@ def test_commit_makes_an_image_of_the_changes(hv, tmp_path):
     r = hv("container", "run", "--rm", "base:1", "/bin/tool", "cat", "/note")
     assert r.stdout == b"/note: No such file or directory\n"       # the base is unchanged
     assert hv("container", "run", "--rm", "nothing:9", "/x").returncode == 125
+
+
+def test_image_rm_refuses_while_a_container_holds_the_image(hv, tmp_path):
+    """A container record holds its image (pinned by manifest digest, registered with the image
+    store when the container is made): `hv image rm` refuses until `hv container rm`; a --rm
+    container lets go by itself when it ends."""
+    from hypervisor import images
+    store = tmp_path / "store"
+    r = hv("container", "run", "--rm", "busybox:1.35", "true")
+    assert r.returncode == 0, r.stderr
+    assert images.in_use("busybox:1.35", store) == []             # --rm let go
+    r = hv("container", "run", "--name", "holder", "busybox:1.35", "echo", "held")
+    assert r.returncode == 0 and r.stdout == b"held\n", r.stderr
+    [holder] = images.in_use("busybox:1.35", store)
+    assert holder in hv("container", "ls", "-a").stdout.decode()
+    r = hv("image", "rm", "busybox:1.35")
+    assert r.returncode != 0 and holder.encode() in r.stderr, r.stderr
+    assert hv("container", "start", "-a", "holder").stdout == b"held\n"   # still runs
+    assert hv("container", "rm", "holder").returncode == 0
+    assert images.in_use("busybox:1.35", store) == []
+    r = hv("image", "rm", "busybox:1.35")
+    assert r.returncode == 0, r.stderr
+
+
+def test_an_image_for_another_architecture_is_refused_when_run(hv, tmp_path):
+    """Stored and inspectable, but `hv container run` refuses it (125, one line), and no
+    container is left behind."""
+    import io
+    from hypervisor import images
+    from hypervisor.images.image import new_config, write
+    from hypervisor.images.layers import store_layer
+    from oci_helpers import tar_bytes
+    store = images.open_store(tmp_path / "store")
+    layer, diff_id = store_layer(store, io.BytesIO(tar_bytes([("bin/true", "file", b"x")])))
+    config = new_config("2024-01-01T00:00:00Z")
+    config["architecture"] = "amd64"
+    config["rootfs"]["diff_ids"] = [diff_id]
+    write(store, config, [layer], "x86:1")
+    assert hv("image", "inspect", "x86:1").returncode == 0
+    r = hv("container", "run", "x86:1", "/bin/true")
+    assert r.returncode == 125
+    assert r.stderr.count(b"\n") == 1 and b"does not match the host platform" in r.stderr
+    assert b"linux/amd64" in r.stderr and b"Traceback" not in r.stderr
+    assert hv("container", "ls", "-a").stdout.count(b"\n") == 1
+    assert images.in_use("x86:1", store) == []

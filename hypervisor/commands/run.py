@@ -17,7 +17,7 @@ from .session import attach_console, emit, exit_status, outcome, stats_table
 def register(sub):
     p = sub.add_parser("run", help="boot guest images in VMs and wait for them to power off",
                        description=__doc__.split("\n\n")[0])
-    p.add_argument("images", nargs="+", metavar="IMAGE",
+    p.add_argument("images", nargs="*", metavar="IMAGE",
                    help="a bundled image name (see `hv images`), an ELF file or a .s file")
     add_machine_options(p)
     p.add_argument("-n", type=int, default=1, metavar="N", help="boot N copies of each image")
@@ -29,6 +29,9 @@ def register(sub):
     p.add_argument("--initrd", metavar="FILE",
                    help="an initial ramdisk for every VM (Linux: an uncompressed newc cpio, "
                         "unpacked over the kernel's built-in initramfs)")
+    p.add_argument("--image", metavar="NAME[:TAG]",   # issue 14 item 6 (kernel stream)
+                   help="boot an OCI image of the store that names a kernel (label "
+                        "org.hvlab.kernel): its layers become the initramfs (docs/images.md)")
     p.set_defaults(func=cmd_run)
 
     q = sub.add_parser("images", help="list the bundled guest images")
@@ -88,7 +91,7 @@ def build(args, images):
         raise UsageError(f"--host-mem: {exc}") from None
     except MemoryError:
         raise UsageError(f"--host-mem {args.host_mem}: this machine cannot allocate it") from None
-    initrd = _read_initrd(getattr(args, "initrd", None))
+    initrd = getattr(args, "initrd_data", None) or _read_initrd(getattr(args, "initrd", None))
     trace_dir = getattr(args, "trace", None)
     if trace_dir:
         os.makedirs(trace_dir, exist_ok=True)
@@ -118,7 +121,24 @@ def _read_initrd(path):
     return data
 
 
+def _vm_image(args):
+    """--image REF: (kernel, initramfs of its layers, bootargs) from the image store."""
+    from ..images import OCIError
+    from ..images.vmimage import boot
+    if args.images or args.initrd:
+        raise UsageError("--image boots one store image: give no IMAGE or --initrd with it")
+    try:
+        kernel, initrd, append = boot(args.image)
+    except OCIError as exc:
+        raise UsageError(f"--image {args.image}: {exc}") from None
+    return [kernel], initrd, " ".join(a for a in (append, args.append) if a)
+
+
 def cmd_run(args):
+    if getattr(args, "image", None):
+        args.images, args.initrd_data, args.append = _vm_image(args)
+    if not args.images:
+        raise UsageError("an IMAGE is required (see `hv images`), or --image NAME:TAG")
     if args.n < 1:
         raise UsageError("-n must be at least 1")
     if args.timeout is not None and not args.timeout > 0:

@@ -33,3 +33,9 @@ def boot_parts(image):
         out = io.BytesIO()
         pack(u, out, exclude={real})
     return kernel, out.getvalue(), image.labels.get(mt.APPEND_LABEL, "")
+
+
+def boot(ref, store=None):
+    """boot_parts of the image `ref` names in the store: what `hv run --image REF` boots."""
+    from . import open_image
+    return boot_parts(open_image(ref, store))

@@ -51,51 +51,61 @@ def apply_tar(root, fileobj, lower=True):
         tar = tarfile.open(fileobj=fileobj, mode="r:*")
     except tarfile.TarError as exc:
         raise LayerError(f"not a tar layer: {exc}") from None
-    with tar:
-        for m in tar:
-            parts = _parts(m.name)
-            if not parts:
+    times = []                          # directories get their own mtimes back at the end,
+    with tar:                           # as tar(1) does: linking a child updates the mtime
+        _apply(root, tar, lower, times)
+    for d, mtime in times:
+        d.mtime = mtime
+
+
+def _apply(root, tar, lower, times):
+    for m in tar:
+        parts = _parts(m.name)
+        if not parts:
+            continue
+        d = _dir_of(root, parts[:-1], m.mtime)
+        name = parts[-1]
+        if name == OPAQUE:
+            d.entries.clear()
+            continue
+        if name.startswith(WH):
+            d.entries.pop(name[len(WH):], None)
+            continue
+        mode = m.mode & 0o1777          # setuid/setgid stripped
+        if m.isdir():
+            old = d.entries.get(name)
+            if isinstance(old, Dir):
+                old.mode = 0o040000 | mode
+                times.append((old, m.mtime))
                 continue
-            d = _dir_of(root, parts[:-1], m.mtime)
-            name = parts[-1]
-            if name == OPAQUE:
-                d.entries.clear()
-                continue
-            if name.startswith(WH):
-                d.entries.pop(name[len(WH):], None)
-                continue
-            mode = m.mode & 0o1777          # setuid/setgid stripped
-            if m.isdir():
-                old = d.entries.get(name)
-                if isinstance(old, Dir):
-                    old.mode = 0o040000 | mode
-                    continue
-                d.entries.pop(name, None)
-                d.link(name, Dir(mode, m.uid, m.gid, m.mtime))
-                continue
-            if m.islnk():
-                target = root
-                try:
-                    for p in _parts(m.linkname):
-                        target = target.entries[p]
-                except (KeyError, AttributeError):
-                    raise LayerError(f"layer entry {m.name!r}: hard link to a missing "
-                                     f"{m.linkname!r}") from None
-                d.entries.pop(name, None)
-                d.entries[name] = target
-                target.nlink += 1
-                continue
-            if m.issym():
-                node = Node(S_IFLNK | 0o777, m.linkname.encode(), m.uid, m.gid, m.mtime)
-            elif m.isreg():
-                if m.size > MAX_ENTRY:
-                    raise LayerError(f"layer entry {m.name!r} is larger than {MAX_ENTRY} bytes")
-                node = Node(S_IFREG | mode, tar.extractfile(m).read(), m.uid, m.gid, m.mtime)
-            else:
-                continue                    # devices, fifos: not in a container's image
-            node.lower = lower
             d.entries.pop(name, None)
-            d.link(name, node)
+            new = Dir(mode, m.uid, m.gid, m.mtime)
+            d.link(name, new)
+            times.append((new, m.mtime))
+            continue
+        if m.islnk():
+            target = root
+            try:
+                for p in _parts(m.linkname):
+                    target = target.entries[p]
+            except (KeyError, AttributeError):
+                raise LayerError(f"layer entry {m.name!r}: hard link to a missing "
+                                 f"{m.linkname!r}") from None
+            d.entries.pop(name, None)
+            d.entries[name] = target
+            target.nlink += 1
+            continue
+        if m.issym():
+            node = Node(S_IFLNK | 0o777, m.linkname.encode(), m.uid, m.gid, m.mtime)
+        elif m.isreg():
+            if m.size > MAX_ENTRY:
+                raise LayerError(f"layer entry {m.name!r} is larger than {MAX_ENTRY} bytes")
+            node = Node(S_IFREG | mode, tar.extractfile(m).read(), m.uid, m.gid, m.mtime)
+        else:
+            continue                    # devices, fifos: not in a container's image
+        node.lower = lower
+        d.entries.pop(name, None)
+        d.link(name, node)
 
 
 def read_dir(path):

@@ -48,13 +48,26 @@ class ProcRoot(Dir):
         return _file(make()) if make and name.isalpha() else None
 
     def _meminfo(self):
+        """Linux 6.1's fields in its layout (fs/proc/meminfo.c: the name padded to 16, the
+        value to 8, " kB"), for the container's frames: its limit is MemTotal, what its
+        processes hold (pages and page tables) is anonymous memory.  Its files live in the
+        kernel, not in frames: no page cache.  BusyBox free reads Cached, MemAvailable and
+        SReclaimable and prints an extra "-/+ buffers/cache" line when one is missing."""
         c = self.container
-        total = c.frames.count * 4
-        free = (c.frames.count - c.frames.used) * 4
-        return (f"MemTotal:     {total:8d} kB\nMemFree:      {free:8d} kB\n"
-                f"MemAvailable: {free:8d} kB\nBuffers:             0 kB\nCached:              0 kB\n"
-                f"SwapCached:          0 kB\nSwapTotal:           0 kB\nSwapFree:            0 kB\n"
-                f"Shmem:               0 kB\n")
+        total, free = c.frames.count * 4, (c.frames.count - c.frames.used) * 4
+        used = total - free
+        fields = (("MemTotal", total), ("MemFree", free), ("MemAvailable", free),
+                  ("Buffers", 0), ("Cached", 0), ("SwapCached", 0), ("Active", used),
+                  ("Inactive", 0), ("Active(anon)", used), ("Inactive(anon)", 0),
+                  ("Active(file)", 0), ("Inactive(file)", 0), ("Unevictable", 0),
+                  ("Mlocked", 0), ("SwapTotal", 0), ("SwapFree", 0), ("Dirty", 0),
+                  ("Writeback", 0), ("AnonPages", used), ("Mapped", 0), ("Shmem", 0),
+                  ("KReclaimable", 0), ("Slab", 0), ("SReclaimable", 0), ("SUnreclaim", 0),
+                  ("KernelStack", 0), ("PageTables", 0), ("SecPageTables", 0),
+                  ("NFS_Unstable", 0), ("Bounce", 0), ("WritebackTmp", 0),
+                  ("CommitLimit", total // 2), ("Committed_AS", used), ("VmallocTotal", 0),
+                  ("VmallocUsed", 0), ("VmallocChunk", 0), ("Percpu", 0))
+        return "".join(f"{name + ':':<16}{kb:8d} kB\n" for name, kb in fields)
 
     def _uptime(self):
         t = self.container.now_ns() / 1e9

@@ -101,6 +101,10 @@ def open_image(image):
                 tree = image_tree(layers)
             except (LayerError, OSError) as exc:
                 raise ContainerError(f"image {name}: {exc}") from None
+            finally:                    # an image store's layers come as open files
+                if getattr(image, "close_layers", False):
+                    for layer in layers:
+                        layer.close()
             if key is not None:
                 _trees[key] = tree
     return tree, config, name

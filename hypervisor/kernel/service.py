@@ -24,6 +24,7 @@ class Service:
     def __init__(self, store):
         from ..engine import Engine
         self.store = store
+        self.image_store = store.image_store()      # the OCI store this one lives in
         self.engine = Engine(host_mem=HOST_MEM, wall_clock=True)
         self.live = {}                  # record id -> Container
         self.watchers = {}              # record id -> [callables(bytes)]
@@ -71,9 +72,10 @@ class Service:
 
     # ---------------------------------------------------------------- making and starting
     def _launch(self, record):
-        image = imageref.resolve(record["image"])
-        if isinstance(image, imageref.StoreImage):      # `hv image rm` refuses while used
-            image.image.store.register_use(image.image.digest, record["id"])
+        # the image the container was made from, by the digest pinned at create (a re-tag
+        # does not change a container's image, as in Docker)
+        image = imageref.resolve(record.get("image_digest") or record["image"],
+                                 self.image_store, name=record["image"])
         if record.get("kernel_bug_after") is not None:
             self.engine_kernel().inject_bug(record.pop("kernel_bug_after"))
         c = runtime.create(
@@ -120,7 +122,7 @@ class Service:
             if self.store.load(record["id"]) is not None:
                 self.store.save(record)
             if record.get("rm"):
-                self.store.remove(record)
+                self._forget(record)
             self.engine.remove(c)
             for w in list(self.watchers.get(record["id"], ())):
                 w(None)
@@ -128,15 +130,28 @@ class Service:
     def _record(self, ref):
         return self.store.find(ref)
 
+    def _forget(self, record):
+        """The container is gone (rm, or --rm at its end): its record, layer and log, and its
+        hold on its image."""
+        self.store.remove(record)
+        imageref.unregister(record["id"], self.image_store)
+
     def op_run(self, ch, msg):
         spec = msg["spec"]
         record = self.store.new(spec)
+        try:                            # the record holds its image: `hv image rm` refuses
+            record["image_digest"] = imageref.register(record["image"], record["id"],
+                                                       self.image_store)
+        except ContainerError:          # no such image: docker makes no container
+            self._forget(record)
+            raise
+        self.store.save(record)
         try:
             with self.lock:
                 c = self._launch(record)
         except ContainerError:
             record.update(state="created", exit_code=None)     # docker: it stays "Created"
-            self.store.remove(record) if record.get("rm") else self.store.save(record)
+            self._forget(record) if record.get("rm") else self.store.save(record)
             raise
         if spec.get("detach"):
             ch.send(ok=record["id"])
@@ -267,10 +282,7 @@ class Service:
             self.engine.kill(c)
             self.engine.wait(timeout=5, vms=[c])
             self._settle(record)
-        self.store.remove(record)
-        store = imageref.oci_store()
-        if store is not None:
-            store.unregister_use(record["id"])
+        self._forget(record)
         ch.send(ok=record["name"])
 
     def op_logs(self, ch, msg):
@@ -333,7 +345,9 @@ class Service:
         path = self.store.layer_path(record)
         if not path.exists():
             raise ContainerError(f"container {record['name']} has no writable layer yet", 1)
-        digest = imageref.commit(record["image"], path, msg["image"])
+        digest = imageref.commit(record.get("image_digest") or record["image"], path,
+                                 msg["image"], comment=f"hv container commit {record['name']}",
+                                 store=self.image_store)
         ch.send(ok=digest)
 
     def op_network(self, ch, msg):

@@ -54,6 +54,12 @@ class ContainerStore:
         self.root = Path(root) if root else default_root()
         self.root.mkdir(parents=True, exist_ok=True)
 
+    def image_store(self):
+        """The OCI image store this container store lives in (<store>/.hvlab/containers),
+        or None (the default store) when it is elsewhere."""
+        oci = self.root.parent.parent
+        return oci if (oci / "oci-layout").exists() else None
+
     # ---------------------------------------------------------------- records
     def new(self, record):
         name = record.get("name")

@@ -135,8 +135,11 @@ def statx_bytes(node, dev=0x801):
     sec, nsec = int(t), int((t - int(t)) * 1e9)
     ts = struct.pack("<qIi", sec, nsec, 0)
     size = node.size
+    # stx_blocks (512-byte units) as tmpfs counts them, the root of the bundled Linux: whole
+    # 4 KiB pages of a regular file's data, none for a directory or link (`ls -s`, `du`)
+    blocks = (size + 4095) // 4096 * 8 if node.type == S_IFREG else 0
     head = struct.pack("<IIQIIIHHQQQQ", STATX_BASIC, 4096, 0, node.nlink, node.uid, node.gid,
-                       node.mode, 0, node.ino, size, (size + 511) // 512, 0)
+                       node.mode, 0, node.ino, size, blocks, 0)
     tail = struct.pack("<IIII", node.rdev >> 8, node.rdev & 0xFF, dev >> 8, dev & 0xFF)
     return (head + ts * 4 + tail).ljust(256, b"\0")
 

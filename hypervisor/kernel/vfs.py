@@ -68,9 +68,21 @@ class Dir(Node):
         self.name = b""
         self.origin = None              # the image directory this one was copied from
 
+    # A directory's size and link count as tmpfs gives them (mm/shmem.c), the file system of
+    # the bundled Linux's root, so `ls -l` prints the same in a container and in the VM: 20
+    # bytes (BOGO_DIRENT_SIZE) for each entry and for . and ..; links: . , the entry in its
+    # parent, and each subdirectory's ..
     @property
     def size(self):
-        return 4096
+        return 20 * (2 + len(self.names()))
+
+    @property
+    def nlink(self):
+        return 2 + sum(1 for n in self.entries.values() if isinstance(n, Dir))
+
+    @nlink.setter
+    def nlink(self, value):
+        pass                            # computed from the entries
 
     def lookup(self, name):
         return self.entries.get(name)
@@ -101,6 +113,7 @@ def skeleton(image_dir, lower=True):
     d.origin = image_dir
     for name, node in image_dir.entries.items():
         d.link(name, skeleton(node) if isinstance(node, Dir) else node)
+    d.mtime = image_dir.mtime           # the image's time, not the copy's
     return d
 
 
