@@ -13,11 +13,14 @@ from kernelhelp import make_rootfs
 
 @pytest.fixture
 def hv(tmp_path):
+    """`hv` in a subprocess with this test's own store and runtime dir (so its own daemon).
+    HV_DAEMON_IDLE is short, so a daemon left behind goes away; the daemon's idle exit cannot
+    meet a request (daemon.py), and the teardown waits until this test's daemon is gone."""
     env = dict(os.environ, HV_STORE=str(tmp_path / "store"), HV_RUNTIME_DIR=str(tmp_path / "run"),
                HV_DAEMON_IDLE="30")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-    def run(*args, input=None, timeout=60):
+    def run(*args, input=None, timeout=120):
         return subprocess.run([sys.executable, "-m", "hypervisor.cli", *args], env=env, cwd=root,
                               capture_output=True, timeout=timeout, input=input)
     yield run
@@ -30,11 +33,24 @@ def hv(tmp_path):
             ch = daemon.Channel(daemon.connect(path, timeout=5))
             ch.send(op="shutdown")
             ch.recv()
+        end = time.monotonic() + 30
+        while os.path.exists(path) and time.monotonic() < end:
+            time.sleep(0.05)
     except OSError:
         pass
     finally:
         os.environ.clear()
         os.environ.update(old)
+
+
+def wait_for_log(hv, name, text, timeout=60):
+    """Until `hv container logs NAME` shows ``text`` (a server says it listens)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if text in hv("container", "logs", name).stdout:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{name} never wrote {text!r}")
 
 
 def test_run_statuses_like_docker(hv, tmp_path):
@@ -115,7 +131,7 @@ def test_network_and_published_port(hv, tmp_path):
     r = hv("container", "run", "-d", "--name", "web", "--network", "lab", "-p",
            f"127.0.0.1:{port}:80", str(root), "/bin/tool", "serve", "80", "pong:", "2")
     assert r.returncode == 0, r.stderr
-    time.sleep(0.5)
+    wait_for_log(hv, "web", b"listening\n")            # not a guessed sleep: a busy host
     r = hv("container", "run", "--rm", "--network", "lab", str(root), "/bin/tool", "fetch", "web",
            "80", "ping")
     assert r.stdout == b"reply: pong:ping\n"

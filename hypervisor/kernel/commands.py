@@ -104,10 +104,14 @@ def register(sub):
 
 # ---------------------------------------------------------------- talking to the daemon
 def _channel():
-    from .daemon import Channel, ensure
+    from .daemon import Channel, client_lock, ensure, socket_path
+    hold = None
     try:
-        return Channel(ensure())
+        hold = client_lock(socket_path())   # the daemon cannot exit idle until our answer
+        return Channel(ensure(), hold)
     except OSError as exc:
+        if hold is not None:
+            hold.close()
         print(f"hv: {exc}", file=sys.stderr)
         raise SystemExit(125)
 

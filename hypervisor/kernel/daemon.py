@@ -12,8 +12,19 @@ Protocol: one JSON object per line each way.  A request is {"op": ..., ...}; the
 {"ok": ...} or {"error": "one line", "status": N}; `run`/`start -a`/`exec`/`logs -f` then
 stream {"out": text} (latin-1) and end with {"exit": status}; the client may send
 {"stdin": text} and {"eof": true}.
+
+Races this file closes (each once made a client fail on a loaded machine):
+* start-up: the daemon binds its socket before it imports the engine and numba (seconds under
+  load), so a client connects at once and its request waits in the backlog; the client waits
+  as long as the daemon process lives.  Two daemons starting for one store: a start lock.
+* idle exit: a client holds a shared lock on ``<socket>.lock`` from before it connects until
+  the first answer arrives; the daemon exits idle only while it holds that lock exclusively,
+  and unlinks its socket under it, so a request is never sent to a daemon that is going away
+  (the client finds no socket and starts a new daemon).  A daemon removes the socket path at
+  exit only if it is still its own.
 """
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -30,6 +41,10 @@ from .store import ContainerStore, default_root
 IDLE_SECONDS = float(os.environ.get("HV_DAEMON_IDLE", "600"))
 
 
+SUN_PATH_MAX = 107                      # sockaddr_un.sun_path less its NUL (unix(7))
+START_WAIT = 120.0                      # how long a client waits for a live daemon to listen
+
+
 def socket_path(store_root=None):
     root = str(Path(store_root or default_root()).resolve())
     tag = hashlib.sha1(root.encode()).hexdigest()[:10]
@@ -40,19 +55,44 @@ def socket_path(store_root=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             base = platformdirs.user_runtime_dir("hvlab", appauthor=False)
+    path = os.path.join(base, f"hvd-{tag}.sock")
+    if len(os.fsencode(path)) > SUN_PATH_MAX:   # a deep runtime dir: a short one of our own
+        base = os.path.join("/tmp", f"hvlab-{os.getuid()}")
+        path = os.path.join(base, f"hvd-{tag}.sock")
     os.makedirs(base, mode=0o700, exist_ok=True)
-    return os.path.join(base, f"hvd-{tag}.sock")
+    return path
 
 
 def connect(path, timeout=None):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
-    s.connect(path)
+    try:
+        s.connect(path)
+    except OSError:
+        s.close()
+        raise
     return s
 
 
-def ensure(store_root=None, wait=15.0):
-    """A connected socket to the daemon of this store, starting it if needed."""
+def _lock(path, mode, block=True):
+    """An flock on ``path`` (made if missing); the open file (close it to unlock) or None."""
+    f = open(path, "a+b")
+    try:
+        fcntl.flock(f, mode | (0 if block else fcntl.LOCK_NB))
+    except BlockingIOError:
+        f.close()
+        return None
+    return f
+
+
+def client_lock(path):
+    """The shared lock a client holds from before it connects until its first answer."""
+    return _lock(path + ".lock", fcntl.LOCK_SH)
+
+
+def ensure(store_root=None, wait=START_WAIT):
+    """A connected socket to the daemon of this store, starting it if needed.  Call it while
+    holding ``client_lock`` (Channel releases it at the first answer)."""
     path = socket_path(store_root)
     try:
         return connect(path)
@@ -68,14 +108,15 @@ def ensure(store_root=None, wait=15.0):
     proc = subprocess.Popen([sys.executable, "-m", "hypervisor.kernel.daemon", "--store",
                              str(root), "--socket", path], stdin=subprocess.DEVNULL,
                             stdout=log, stderr=log, start_new_session=True, cwd="/", env=env)
+    log.close()
     end = time.time() + wait
     while time.time() < end:
         try:
             return connect(path)
         except OSError:
-            if proc.poll() is not None:
-                try:
-                    return connect(path)    # another daemon won the race
+            if proc.poll() is not None:     # it exited: another daemon won the race, or
+                try:                        # it failed (its log says why)
+                    return connect(path)
                 except OSError:
                     break
             time.sleep(0.05)
@@ -83,12 +124,14 @@ def ensure(store_root=None, wait=15.0):
 
 
 class Channel:
-    """JSON lines over a socket."""
+    """JSON lines over a socket.  ``hold``: a client's lock (client_lock), let go at the first
+    message received."""
 
-    def __init__(self, sock):
+    def __init__(self, sock, hold=None):
         self.sock = sock
         self.rfile = sock.makefile("rb")
         self.lock = threading.Lock()
+        self.hold = hold
 
     def send(self, **msg):
         data = (json.dumps(msg) + "\n").encode()
@@ -96,7 +139,12 @@ class Channel:
             self.sock.sendall(data)
 
     def recv(self):
-        line = self.rfile.readline()
+        try:
+            line = self.rfile.readline()
+        finally:
+            if self.hold is not None:
+                self.hold.close()
+                self.hold = None
         return json.loads(line) if line else None
 
 
@@ -118,6 +166,30 @@ class Handler(socketserver.StreamRequestHandler):
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    request_queue_size = 64             # clients queue here while the engine loads
+
+
+def idle_exit(path, ino, busy):
+    """Called by the service when it has been idle: True when the daemon may go, with its
+    socket unlinked (no client is between connecting and its first answer)."""
+    held = _lock(path + ".lock", fcntl.LOCK_EX, block=False)
+    if held is None:
+        return False                    # a client is connecting
+    try:
+        if busy():
+            return False
+        _unlink_own(path, ino)
+        return True
+    finally:
+        held.close()
+
+
+def _unlink_own(path, ino):
+    try:
+        if os.stat(path).st_ino == ino:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 def main(argv=None):
@@ -125,30 +197,33 @@ def main(argv=None):
     ap.add_argument("--store")
     ap.add_argument("--socket")
     args = ap.parse_args(argv)
-    from .service import Service
     store = ContainerStore(args.store)
     path = args.socket or socket_path(args.store)
-    if os.path.exists(path):
-        try:
-            connect(path).close()
-            return 0                            # another daemon serves this store
-        except OSError:
-            os.unlink(path)
-    service = Service(store)
-    server = Server(path, Handler)
-    server.daemon = service
-    service.server = server
-    threading.Thread(target=service.watch_idle, args=(IDLE_SECONDS,), daemon=True).start()
+    with _lock(path + ".start", fcntl.LOCK_EX):    # one daemon starts at a time
+        if os.path.exists(path):
+            try:
+                connect(path).close()
+                return 0                        # another daemon serves this store
+            except OSError:
+                os.unlink(path)
+        server = Server(path, Handler)          # listening now: clients wait in the backlog
+    ino = os.stat(path).st_ino
     try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        service.shutdown()
-        server.server_close()
+        from .service import Service            # the engine, numba: seconds on a busy host
+        service = Service(store)
+        server.daemon = service
+        service.server = server
+        service.may_exit = lambda busy: idle_exit(path, ino, busy)
+        threading.Thread(target=service.watch_idle, args=(IDLE_SECONDS,), daemon=True).start()
         try:
-            os.unlink(path)
-        except OSError:
-            pass
+            server.serve_forever(poll_interval=0.2)
+        finally:
+            service.shutdown()
+    finally:
+        server.server_close()
+        _unlink_own(path, ino)
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,6 +20,39 @@ def _text(data):
     return data.decode("latin-1")
 
 
+class _Attached:
+    """A client attached to a container's output: a watcher registered *before* the
+    container starts (so no early output is lost), which holds what comes before the client's
+    "ok" and sends it after, in order; None (from _reap, once the record is saved) ends it."""
+
+    def __init__(self, ch):
+        self.ch, self.done, self.lock = ch, threading.Event(), threading.Lock()
+        self.pending, self.live = [], False
+
+    def __call__(self, data):
+        with self.lock:
+            if not self.live:
+                self.pending.append(data)
+                return
+        self._send(data)
+
+    def go(self, ok):
+        with self.lock:
+            self.ch.send(ok=ok)
+            for data in self.pending:
+                self._send(data)
+            self.pending, self.live = [], True
+
+    def _send(self, data):
+        if data is None:
+            self.done.set()
+            return
+        try:
+            self.ch.send(out=_text(data))
+        except OSError:
+            self.done.set()
+
+
 class Service:
     def __init__(self, store):
         from ..engine import Engine
@@ -28,6 +61,7 @@ class Service:
         self.engine = Engine(host_mem=HOST_MEM, wall_clock=True)
         self.live = {}                  # record id -> Container
         self.watchers = {}              # record id -> [callables(bytes)]
+        self.reaped = {}                # record id -> Event: its end is saved in the store
         self.lock = threading.RLock()
         self.clients = 0
         self.last_activity = time.time()
@@ -52,14 +86,20 @@ class Service:
             ch.send(error=str(exc), status=getattr(exc, "status", 125) if isinstance(
                 exc, ContainerError) else 1)
 
+    def busy(self):
+        with self.lock:
+            return any(not c.done for c in self.live.values()) or self.clients > 0
+
+    def may_exit(self, busy):
+        """Replaced by the daemon (daemon.idle_exit: the socket goes first, under a lock)."""
+        return not busy()
+
     def watch_idle(self, seconds):
         while True:
             time.sleep(min(1.0, seconds / 4))
-            with self.lock:
-                busy = any(not c.done for c in self.live.values()) or self.clients > 0
-            if busy:
+            if self.busy():
                 self.last_activity = time.time()
-            elif time.time() - self.last_activity > seconds:
+            elif time.time() - self.last_activity > seconds and self.may_exit(self.busy):
                 threading.Thread(target=self.server.shutdown, daemon=True).start()
                 return
 
@@ -71,7 +111,7 @@ class Service:
         self.engine.shutdown()
 
     # ---------------------------------------------------------------- making and starting
-    def _launch(self, record):
+    def _launch(self, record, watcher=None):
         # the image the container was made from, by the digest pinned at create (a re-tag
         # does not change a container's image, as in Docker)
         image = imageref.resolve(record.get("image_digest") or record["image"],
@@ -87,6 +127,9 @@ class Service:
             network=record.get("network"))
         rid = record["id"]
         self.live[rid] = c
+        self.reaped[rid] = threading.Event()
+        if watcher is not None:
+            self.watchers.setdefault(rid, []).append(watcher)
 
         def out(data, rid=rid, record=record):
             self.store.append_log(record, data)
@@ -102,6 +145,9 @@ class Service:
             except (ValueError, OSError) as exc:
                 self.engine.remove(c)
                 self.live.pop(rid, None)
+                self.reaped.pop(rid).set()
+                if watcher is not None:
+                    self.watchers[rid].remove(watcher)
                 raise ContainerError(f"cannot publish {record['publish']}: {exc}") from None
         record.update(state="running", started=time.time(), exit_code=None)
         self.store.save(record)
@@ -126,6 +172,7 @@ class Service:
             self.engine.remove(c)
             for w in list(self.watchers.get(record["id"], ())):
                 w(None)
+            self.reaped[record["id"]].set()
 
     def _record(self, ref):
         return self.store.find(ref)
@@ -146,49 +193,44 @@ class Service:
             self._forget(record)
             raise
         self.store.save(record)
+        att = None if spec.get("detach") else _Attached(ch)
         try:
             with self.lock:
-                c = self._launch(record)
+                c = self._launch(record, att)
         except ContainerError:
             record.update(state="created", exit_code=None)     # docker: it stays "Created"
             self._forget(record) if record.get("rm") else self.store.save(record)
             raise
-        if spec.get("detach"):
+        if att is None:
             ch.send(ok=record["id"])
             return
-        self._attach(ch, record, c, interactive=spec.get("interactive"))
+        self._attach(ch, record, c, att, interactive=spec.get("interactive"))
 
     def op_start(self, ch, msg):
         record = self._record(msg["ref"])
+        rid = record["id"]
+        self._settle(record, ending=False)  # one that just ended: its end saved first
+        record = self._record(rid)
         record["interactive"] = bool(msg.get("interactive"))
+        att = _Attached(ch) if msg.get("attach") else None
         with self.lock:
-            c = self.live.get(record["id"])
+            c = self.live.get(rid)
             if c is None or c.done:
-                c = self._launch(record)
-        if not msg.get("attach"):
+                c = self._launch(record, att)
+            elif att is not None:       # running: _reap has not broadcast its end yet
+                self.watchers.setdefault(rid, []).append(att)
+        if att is None:
             ch.send(ok=record["name"])
             return
-        self._attach(ch, record, c, interactive=msg.get("interactive"))
+        self._attach(ch, record, c, att, interactive=msg.get("interactive"))
 
-    def _attach(self, ch, record, c, interactive=False):
-        done = threading.Event()
-
-        def forward(data):
-            try:
-                if data is None:
-                    done.set()
-                else:
-                    ch.send(out=_text(data))
-            except OSError:
-                done.set()
-        self.watchers.setdefault(record["id"], []).append(forward)
-        ch.send(ok=record["id"])
-        if c.done:
-            done.set()
+    def _attach(self, ch, record, c, att, interactive=False):
+        att.go(record["id"])
         if interactive:
             threading.Thread(target=self._pump_stdin, args=(ch, c), daemon=True).start()
-        done.wait()
-        self.watchers[record["id"]].remove(forward)
+        att.done.wait()
+        with self.lock:
+            self.watchers[record["id"]].remove(att)
         r = self.store.load(record["id"]) or record
         ch.send(exit=r.get("exit_code") if r.get("exit_code") is not None else 0)
 
@@ -249,13 +291,13 @@ class Service:
             self._settle(record)
         ch.send(ok=record["name"])
 
-    def _settle(self, record, timeout=5.0):
-        end = time.time() + timeout
-        while time.time() < end:
-            r = self.store.load(record["id"])
-            if r is None or r["state"] != "running":
-                return
-            time.sleep(0.02)
+    def _settle(self, record, ending=True, timeout=60.0):
+        """Wait until the end of the container's last run is saved (_reap): one being
+        stopped or killed (``ending``), else only one that has already ended."""
+        with self.lock:
+            c, ev = self.live.get(record["id"]), self.reaped.get(record["id"])
+        if c is not None and ev is not None and (ending or c.done):
+            ev.wait(timeout)
 
     def op_kill(self, ch, msg):
         record, c = self._running(msg["ref"])
