@@ -1,6 +1,10 @@
-"""Helpers for the shared-kernel tests: a rootfs with the committed container programs."""
+"""Helpers for the shared-kernel tests: a rootfs with the committed container programs; the same
+files as a newc cpio (a Linux VM's --initrd) or as an OCI layer tar (over a container's image)."""
+import io
 import os
 import shutil
+import stat
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -55,3 +59,30 @@ def busybox():
             os.replace(tmp, out)
         return str(out)
     pytest.skip("no BusyBox binary (set HV_BUSYBOX, or build the bundled userland)")
+
+
+def newc(files):
+    """An uncompressed newc cpio of {path: (mode, data)} (what Linux's --initrd takes)."""
+    from hypervisor.images.cpio import header
+    out = io.BytesIO()
+    for ino, (name, (mode, data)) in enumerate(files.items(), 1):
+        out.write(header(ino, mode, 0, 0, 2 if stat.S_ISDIR(mode) else 1, 0, len(data),
+                         name.encode()))
+        out.write(data + b"\0" * (-len(data) % 4))
+    out.write(header(0, 0, 0, 0, 1, 0, 0, b"TRAILER!!!"))
+    return out.getvalue()
+
+
+def layer(files, path):
+    """The same {path: (mode, data)} as an OCI layer tar at ``path``."""
+    with tarfile.open(path, "w") as t:
+        for name, (mode, data) in files.items():
+            info = tarfile.TarInfo(name)
+            info.mode = mode & 0o7777
+            if stat.S_ISDIR(mode):
+                info.type = tarfile.DIRTYPE
+                t.addfile(info)
+            else:
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+    return path

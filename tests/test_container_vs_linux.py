@@ -21,17 +21,15 @@ What may differ, and why (everything else must be byte for byte the same):
   script's processes; in the container pid 1 is the container's first process) and the
   hostname (the VM's `hvlab`, the container's name).
 """
-import io
 import re
 import shutil
 import stat
 import subprocess
-import tarfile
 
 import pytest
 
 from hypervisor.catalog import IMAGES_DIR, bundled, rootfs_path
-from kernelhelp import PROGS
+from kernelhelp import PROGS, layer, newc
 
 pytestmark = pytest.mark.skipif(bundled("linux") is None or
                                 not (IMAGES_DIR / bundled("linux")["file"]).exists(),
@@ -70,33 +68,6 @@ FILES = {"opt": (stat.S_IFDIR | 0o755, b""), "work": (stat.S_IFDIR | 0o755, b"")
 
 def _files():
     return dict(FILES, **{"opt/conform": (stat.S_IFREG | 0o755, (PROGS / "conform").read_bytes())})
-
-
-def newc(files):
-    """An uncompressed newc cpio of {path: (mode, data)} (what Linux's --initrd takes)."""
-    from hypervisor.images.cpio import header
-    out = io.BytesIO()
-    for ino, (name, (mode, data)) in enumerate(files.items(), 1):
-        out.write(header(ino, mode, 0, 0, 2 if stat.S_ISDIR(mode) else 1, 0, len(data),
-                         name.encode()))
-        out.write(data + b"\0" * (-len(data) % 4))
-    out.write(header(0, 0, 0, 0, 1, 0, 0, b"TRAILER!!!"))
-    return out.getvalue()
-
-
-def layer(files, path):
-    """The same files as an OCI layer tar (over userland.tar in the container's image)."""
-    with tarfile.open(path, "w") as t:
-        for name, (mode, data) in files.items():
-            info = tarfile.TarInfo(name)
-            info.mode = mode & 0o7777
-            if stat.S_ISDIR(mode):
-                info.type = tarfile.DIRTYPE
-                t.addfile(info)
-            else:
-                info.size = len(data)
-                t.addfile(info, io.BytesIO(data))
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import struct
 
 from .errno import E2BIG, EACCES, ENOEXEC, SysError
 from .mm import (PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP, TRAMPOLINE,
-                 AddressSpace)
+                 AddressSpace, FileImage)
 
 PT_LOAD, PT_INTERP, PT_PHDR = 1, 3, 6
 PF_X, PF_W, PF_R = 1, 2, 4
@@ -93,31 +93,16 @@ def _parse(blob, name):
     return Program(entry, phdr, phnum, loads)
 
 
-def load(program, frames, ram32, tlb, trampoline):
-    """A new address space with the program's segments, heap start and an empty stack."""
+def load(program, frames, ram32, tlb, trampoline, node=None):
+    """A new address space with the program's segments, heap start and an empty stack.  An
+    executable of an image layer (``node.lower``) is mapped from the file, its pages filled
+    on first touch and its read-only ones shared (mm.FileImage); any other is copied in."""
     mm = AddressSpace(frames, ram32, tlb)
     try:
-        ram = ram32.view("u1")
-        for vaddr, memsz, data, prot, _ in program.loads:
-            start, end = vaddr & ~0xFFF, (vaddr + memsz + PAGE - 1) & ~0xFFF
-            for page in range(start, end, PAGE):
-                vpn = page >> 12
-                p = mm.pages.get(vpn)
-                if p is None:               # two segments may share a page
-                    mm.map(vpn, frames.alloc(), prot)
-                    p = mm.pages[vpn]
-                else:
-                    v = mm.find(page)
-                    prot |= v.prot if v else 0
-                lo, hi = max(page, vaddr), min(page + PAGE, vaddr + len(data))
-                if lo < hi:
-                    h = frames.host(p[0]) + (lo & 0xFFF)
-                    ram[h:h + hi - lo] = memoryview(data)[lo - vaddr:hi - vaddr]
-            mm.add_vma(start, end, prot, "image")
-            mm.brk_start = mm.brk = max(mm.brk, end)
-        for v in mm.vmas:                   # shared pages get the union of the protections
-            for vpn in range(v.start >> 12, v.end >> 12):
-                mm.map(vpn, mm.pages[vpn][0], v.prot)
+        if node is not None and node.lower:
+            _map_file(mm, program, node)
+        else:
+            _copy_in(mm, program, frames, ram32)
         mm.add_vma(STACK_TOP - STACK_MAX, STACK_TOP, PROT_READ | PROT_WRITE, "stack")
         frames.get(trampoline)
         mm.add_vma(TRAMPOLINE, TRAMPOLINE + PAGE, PROT_READ | PROT_EXEC, "trampoline")
@@ -126,6 +111,53 @@ def load(program, frames, ram32, tlb, trampoline):
         mm.destroy()
         raise
     return mm
+
+
+def _map_file(mm, program, node):
+    """One area per run of pages with the same protection; a page two segments share (the
+    end of text and the start of data) gets the union of theirs, so it is private if either
+    is writable."""
+    spans = []
+    for vaddr, memsz, _, prot, _ in program.loads:
+        start, end = vaddr & ~0xFFF, (vaddr + memsz + PAGE - 1) & ~0xFFF
+        if spans and start < spans[-1][1]:
+            ps, pe, pp = spans.pop()
+            if ps < start:
+                spans.append((ps, start, pp))
+            spans.append((start, min(pe, end), pp | prot))
+            if end < pe:
+                spans.append((end, pe, pp))
+            start = min(pe, end)
+        if start < end:
+            spans.append((start, end, prot))
+    src = FileImage(node, [(v, m, off, len(d)) for v, m, d, _, off in program.loads])
+    for start, end, prot in spans:
+        mm.add_vma(start, end, prot, "image", src)
+        mm.brk_start = mm.brk = max(mm.brk, end)
+
+
+def _copy_in(mm, program, frames, ram32):
+    ram = ram32.view("u1")
+    for vaddr, memsz, data, prot, _ in program.loads:
+        start, end = vaddr & ~0xFFF, (vaddr + memsz + PAGE - 1) & ~0xFFF
+        for page in range(start, end, PAGE):
+            vpn = page >> 12
+            p = mm.pages.get(vpn)
+            if p is None:               # two segments may share a page
+                mm.map(vpn, frames.alloc(), prot)
+                p = mm.pages[vpn]
+            else:
+                v = mm.find(page)
+                prot |= v.prot if v else 0
+            lo, hi = max(page, vaddr), min(page + PAGE, vaddr + len(data))
+            if lo < hi:
+                h = frames.host(p[0]) + (lo & 0xFFF)
+                ram[h:h + hi - lo] = memoryview(data)[lo - vaddr:hi - vaddr]
+        mm.add_vma(start, end, prot, "image")
+        mm.brk_start = mm.brk = max(mm.brk, end)
+    for v in mm.vmas:                   # shared pages get the union of the protections
+        for vpn in range(v.start >> 12, v.end >> 12):
+            mm.map(vpn, mm.pages[vpn][0], v.prot)
 
 
 def build_stack(mm, program, argv, envp, execfn, random16):

@@ -86,7 +86,7 @@ def load_program(c, p, path, argv, envp, depth=0):
     except SysError as exc:
         c.log(f"pid {p.pid}: execve: {exc.why}")
         raise SysError(exc.errno) from None
-    mm = elf.load(program, c.frames, c.ram32, c.tlb, c.trampoline)
+    mm = elf.load(program, c.frames, c.ram32, c.tlb, c.trampoline, node=node)
     try:
         sp = elf.build_stack(mm, program, argv, envp, path, c.random_bytes(16))
     except BaseException:

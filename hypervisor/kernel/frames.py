@@ -9,6 +9,12 @@ the frames its processes use now: the memory limit is a real limit, as a memory 
 
 Frames are reference counted: a fork shares every page between parent and child
 (copy-on-write, mm.py), so one frame may be mapped by several address spaces.
+
+The *page cache*: the read-only pages of the image's executables (mm.FileImage), one frame per
+file page, held by the cache and shared by every process that maps it.  It counts in the
+container's memory, as a memory cgroup charges page cache; when the limit is reached, cached
+pages no process maps are dropped before an allocation fails (Linux reclaims clean page cache
+before it OOM-kills).
 """
 import numpy as np
 
@@ -29,15 +35,38 @@ class Frames:
         # would cost 36 bytes a frame, 72 KiB for a 8 MiB container)
         self._free = np.arange(self.count - 1, -1, -1, dtype=np.int32)
         self._nfree = self.count
+        self.cache = {}                 # (file inode, virtual page) -> frame
 
     @property
     def used(self):
         return self.count - self._nfree
 
+    @property
+    def reclaimable(self):
+        """Cached frames only the cache holds (what MemAvailable counts as free)."""
+        return sum(1 for f in self.cache.values() if self.ref[f] == 1)
+
+    def cached(self, key, fill):
+        """The page-cache frame for ``key`` (held by the cache), made with ``fill(frame)``
+        on a miss."""
+        f = self.cache.get(key)
+        if f is None:
+            f = self.alloc()
+            fill(f)
+            self.cache[key] = f
+        return f
+
+    def reclaim(self):
+        """Drop the cached pages no process maps; how many frames came free."""
+        idle = [k for k, f in self.cache.items() if self.ref[f] == 1]
+        for k in idle:
+            self.put(self.cache.pop(k))
+        return len(idle)
+
     def alloc(self):
         """A zeroed frame with one reference.  FrameLimit past the container's limit,
         memory.OutOfMemory when the host has no page left."""
-        if not self._nfree:
+        if not self._nfree and not self.reclaim():
             raise FrameLimit()
         f = int(self._free[self._nfree - 1])
         self.inst.map_page(f)           # host pages come zeroed (memory.py); may raise

@@ -10,6 +10,12 @@ a fork shares every page, read-only, between parent and child (copy-on-write: th
 of either takes a private copy).  Every pointer a process hands the kernel is translated
 through these tables (``read``/``write``): never trusted, never a host address.
 
+An executable from the image's read-only layers is mapped as a file is (``FileImage``): its
+pages are filled on first touch from the file, and a read-only page (text, rodata) is one
+frame of the container's page cache (frames.py) shared by every process that runs the file,
+mapped copy-on-write, as Linux shares an executable's page-cache pages.  A writable page
+(data) is the process's own copy, filled from the file on first touch.
+
 Overhead per process beyond its pages: the two dicts and the VMA list (a few KiB).
 """
 from ..mmu import tlb_flush
@@ -33,13 +39,35 @@ _NEEDS = {READ: PROT_READ, WRITE: PROT_WRITE, EXEC: PROT_EXEC}
 
 
 class Vma:
-    __slots__ = ("start", "end", "prot", "kind")
+    __slots__ = ("start", "end", "prot", "kind", "src")
 
-    def __init__(self, start, end, prot, kind):
+    def __init__(self, start, end, prot, kind, src=None):
         self.start, self.end, self.prot, self.kind = start, end, prot, kind
+        self.src = src                  # a FileImage: the pages come from a file
 
     def copy(self):
-        return Vma(self.start, self.end, self.prot, self.kind)
+        return Vma(self.start, self.end, self.prot, self.kind, self.src)
+
+
+class FileImage:
+    """The PT_LOAD segments of one executable file of an image layer (immutable: a write to
+    it copies it up into a new node), read straight from the file's data when a page is
+    first touched.  ``loads``: (vaddr, memsz, file offset, file size)."""
+
+    __slots__ = ("node", "loads")
+
+    def __init__(self, node, loads):
+        self.node, self.loads = node, loads
+
+    def fill(self, ram, h, page):
+        """Write the file's bytes of the page at ``page`` to host bytes ``h`` (the frame is
+        zeroed: the rest of the page, .bss included, stays zero)."""
+        data = self.node.data
+        for vaddr, memsz, off, filesz in self.loads:
+            lo, hi = max(page, vaddr), min(page + PAGE, vaddr + filesz)
+            if lo < hi:
+                a = off + lo - vaddr
+                ram[h + (lo - page):h + (hi - page)] = memoryview(data)[a:a + hi - lo]
 
 
 class AddressSpace:
@@ -100,8 +128,8 @@ class AddressSpace:
                 return v
         return None
 
-    def add_vma(self, start, end, prot, kind):
-        self.vmas.append(Vma(start, end, prot, kind))
+    def add_vma(self, start, end, prot, kind, src=None):
+        self.vmas.append(Vma(start, end, prot, kind, src))
         self.vmas.sort(key=lambda v: v.start)
 
     def _split(self, at):
@@ -170,7 +198,10 @@ class AddressSpace:
         vpn = va >> 12
         p = self.pages.get(vpn)
         if p is None:
-            self.map(vpn, self.frames.alloc(), v.prot)
+            if v.src is not None:
+                self._file_page(v, vpn)
+            else:
+                self.map(vpn, self.frames.alloc(), v.prot)
             return True
         if access == WRITE and p[1]:
             self._break_cow(vpn, p, v.prot)
@@ -178,6 +209,21 @@ class AddressSpace:
         self._set_pte(vpn, self._pte(p[0], v.prot, p[1]))      # stale entry: rewrite it
         self.flush()
         return True
+
+    def _file_page(self, v, vpn):
+        """First touch of a page of an executable: the shared page-cache frame if the page
+        is read-only (mapped copy-on-write, so an mprotect + write still copies), else a
+        private frame filled from the file."""
+        frames, ram = self.frames, self.ram32.view("u1")
+        if v.prot & PROT_WRITE:
+            f = frames.alloc()
+            v.src.fill(ram, frames.host(f), vpn << 12)
+            self.map(vpn, f, v.prot)
+            return
+        f = frames.cached((v.src.node.ino, vpn),
+                          lambda f: v.src.fill(ram, frames.host(f), vpn << 12))
+        frames.get(f)
+        self.map(vpn, f, v.prot, cow=True)
 
     def _break_cow(self, vpn, p, prot):
         frames = self.frames

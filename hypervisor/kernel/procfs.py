@@ -49,23 +49,27 @@ class ProcRoot(Dir):
 
     def _meminfo(self):
         """Linux 6.1's fields in its layout (fs/proc/meminfo.c: the name padded to 16, the
-        value to 8, " kB"), for the container's frames: its limit is MemTotal, what its
-        processes hold (pages and page tables) is anonymous memory.  Its files live in the
-        kernel, not in frames: no page cache.  BusyBox free reads Cached, MemAvailable and
+        value to 8, " kB"), for the container's frames: its limit is MemTotal; the page cache
+        (its executables' shared read-only pages, frames.py) is Cached, and the part no process
+        maps counts as available, as Linux counts clean page cache; the rest (processes' own
+        pages and page tables) is anonymous.  BusyBox free reads Cached, MemAvailable and
         SReclaimable and prints an extra "-/+ buffers/cache" line when one is missing."""
         c = self.container
-        total, free = c.frames.count * 4, (c.frames.count - c.frames.used) * 4
-        used = total - free
-        fields = (("MemTotal", total), ("MemFree", free), ("MemAvailable", free),
-                  ("Buffers", 0), ("Cached", 0), ("SwapCached", 0), ("Active", used),
-                  ("Inactive", 0), ("Active(anon)", used), ("Inactive(anon)", 0),
-                  ("Active(file)", 0), ("Inactive(file)", 0), ("Unevictable", 0),
+        fr = c.frames
+        total, free = fr.count * 4, (fr.count - fr.used) * 4
+        cached, idle = len(fr.cache) * 4, fr.reclaimable * 4
+        anon = total - free - cached
+        fields = (("MemTotal", total), ("MemFree", free), ("MemAvailable", free + idle),
+                  ("Buffers", 0), ("Cached", cached), ("SwapCached", 0),
+                  ("Active", anon + cached - idle), ("Inactive", idle),
+                  ("Active(anon)", anon), ("Inactive(anon)", 0),
+                  ("Active(file)", cached - idle), ("Inactive(file)", idle), ("Unevictable", 0),
                   ("Mlocked", 0), ("SwapTotal", 0), ("SwapFree", 0), ("Dirty", 0),
-                  ("Writeback", 0), ("AnonPages", used), ("Mapped", 0), ("Shmem", 0),
+                  ("Writeback", 0), ("AnonPages", anon), ("Mapped", cached - idle), ("Shmem", 0),
                   ("KReclaimable", 0), ("Slab", 0), ("SReclaimable", 0), ("SUnreclaim", 0),
                   ("KernelStack", 0), ("PageTables", 0), ("SecPageTables", 0),
                   ("NFS_Unstable", 0), ("Bounce", 0), ("WritebackTmp", 0),
-                  ("CommitLimit", total // 2), ("Committed_AS", used), ("VmallocTotal", 0),
+                  ("CommitLimit", total // 2), ("Committed_AS", anon), ("VmallocTotal", 0),
                   ("VmallocUsed", 0), ("VmallocChunk", 0), ("Percpu", 0))
         return "".join(f"{name + ':':<16}{kb:8d} kB\n" for name, kb in fields)
 
