@@ -60,14 +60,22 @@ echo "== ns"
 unshare -u sh -c 'hostname web1; exec unshare -p -f --mount-proc sh /opt/same.sh'
 echo "== conform"
 mkdir -p /work && cd /work && /opt/conform
+echo "== threads"
+sh /opt/threads.sh
+"""
+THREADS = b"""\
+/opt/threads 4 3000; echo "status $?"
+for m in segv exit mainexit exec; do /opt/threads $m; echo "status $?"; done
 """
 FILES = {"opt": (stat.S_IFDIR | 0o755, b""), "work": (stat.S_IFDIR | 0o755, b""),
          "opt/same.sh": (stat.S_IFREG | 0o644, SAME),
-         "opt/run.sh": (stat.S_IFREG | 0o755, RUN)}
+         "opt/run.sh": (stat.S_IFREG | 0o755, RUN),
+         "opt/threads.sh": (stat.S_IFREG | 0o644, THREADS)}
 
 
 def _files():
-    return dict(FILES, **{"opt/conform": (stat.S_IFREG | 0o755, (PROGS / "conform").read_bytes())})
+    return dict(FILES, **{f"opt/{name}": (stat.S_IFREG | 0o755, (PROGS / name).read_bytes())
+                          for name in ("conform", "threads")})
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +94,9 @@ def in_linux(tmp_path_factory):
     assert vm.outcome == "passed" and "[run] exit status 0" in text, text[-2000:]
     body = text.split("\n== plain\n", 1)[1].split("[run] exit status", 1)[0]
     plain, rest = body.split("== ns\n", 1)
-    ns, conform = rest.split("== conform\n", 1)
-    return {"plain": plain, "ns": ns, "conform": conform}
+    ns, rest = rest.split("== conform\n", 1)
+    conform, threads = rest.split("== threads\n", 1)
+    return {"plain": plain, "ns": ns, "conform": conform, "threads": threads}
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +111,11 @@ def in_container(tmp_path_factory):
         assert c.exit_code == 0, (c.klog, c.console.text())
         k = run(engine, image, ["/opt/conform"], workdir="/work", memory=16 << 20)
         assert k.exit_code == 0, k.klog
+        t = run(engine, image, ["sh", "/opt/threads.sh"], memory=64 << 20)
+        assert t.exit_code == 0, t.klog
     finally:
         engine.shutdown()
-    return {"same": c.console.text(), "conform": k.console.text()}
+    return {"same": c.console.text(), "conform": k.console.text(), "threads": t.console.text()}
 
 
 UNAME_A = re.compile(r"^(Linux \S+) \S+ (.*) (riscv32 GNU/Linux)$", re.M)
@@ -184,3 +195,15 @@ def test_conformance_suite_same_in_container_qemu_and_linux(in_linux, in_contain
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.decode().splitlines() == container
+
+
+def test_pthreads_same_in_a_container_and_in_linux(in_linux, in_container):
+    """A musl program with pthreads (guests/containers/threads.c: mutex, condition variable,
+    semaphore, thread-local storage, join; then a thread that faults, one that calls exit(3),
+    a main thread that pthread_exit()s first, a thread that execs): the same lines and exit
+    statuses as inside Linux 6.1, shell messages included ("Segmentation fault")."""
+    got = in_container["threads"].splitlines()
+    assert got == in_linux["threads"].splitlines()
+    assert "counter 12000 (expected 12000), main tls 0" in got
+    assert [line for line in got if line.startswith("status")] == \
+        ["status 0", "status 139", "status 3", "status 0", "status 0"]

@@ -10,7 +10,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,7 @@ static const char *ename(int e) {
     case ERANGE: return "ERANGE"; case ENAMETOOLONG: return "ENAMETOOLONG";
     case ENOSYS: return "ENOSYS"; case ENOTEMPTY: return "ENOTEMPTY"; case ELOOP: return "ELOOP";
     case ENOEXEC: return "ENOEXEC"; case EXDEV: return "EXDEV";
+    case ETIMEDOUT: return "ETIMEDOUT";
     default: return "E?";
     }
 }
@@ -50,6 +54,23 @@ static void show(const char *what, long r) {
 
 static volatile int got;
 static void on_sig(int s) { got = s; }
+
+static long futex(volatile int *addr, int op, int val, const struct timespec *t, int val3) {
+    return syscall(SYS_futex_time64, addr, op, val, t, 0, val3);
+}
+
+static volatile int word = 7, handoff, fa, fb, moved_back;
+static void *requeue_thread(void *arg) {
+    (void)arg;
+    long r = futex(&fa, FUTEX_WAIT_PRIVATE, 0, 0, 0);  /* moved to fb, woken there */
+    moved_back = r == 0 ? 1 : -1;
+    return 0;
+}
+static void *handoff_thread(void *arg) {
+    handoff = 1;
+    futex(&handoff, FUTEX_WAKE_PRIVATE, 1, 0, 0);
+    return (void *)(long)(syscall(SYS_gettid) != getpid() ? 42 : 0);
+}
 
 int main(void) {
     char buf[256];
@@ -248,6 +269,41 @@ int main(void) {
         CHECK("umask again", umask(022));
         CHECK("unknown syscall", syscall(4000));
         CHECK("getppid > 0", getppid() >= 0);
+    }
+    /* threads and futexes (futex(2), clone(2)) */
+    {
+        CHECK("gettid of the main thread is its pid", syscall(SYS_gettid) == getpid());
+        CHECK("futex wait, other value", futex(&word, FUTEX_WAIT_PRIVATE, 8, 0, 0));
+        CHECK("futex wait, times out",
+              futex(&word, FUTEX_WAIT_PRIVATE, 7, &(struct timespec){0, 10000000}, 0));
+        CHECK("futex wait, bad timeout",
+              futex(&word, FUTEX_WAIT_PRIVATE, 7, &(struct timespec){0, 2000000000}, 0));
+        CHECK("futex wake, nobody waits", futex(&word, FUTEX_WAKE_PRIVATE, 1, 0, 0));
+        CHECK("futex wait, unaligned",
+              futex((volatile int *)((char *)&word + 1), FUTEX_WAIT_PRIVATE, 7, 0, 0));
+        CHECK("futex wait, bad address", futex((volatile int *)16, FUTEX_WAIT_PRIVATE, 7, 0, 0));
+        CHECK("futex wait bitset 0", futex(&word, FUTEX_WAIT_BITSET_PRIVATE, 7, 0, 0));
+        CHECK("futex bad op", futex(&word, 99, 0, 0, 0));
+        CHECK("clone thread without sighand", syscall(SYS_clone, CLONE_THREAD, 0, 0, 0, 0));
+        pthread_t t;
+        void *r = 0;
+        CHECK("pthread_create", pthread_create(&t, 0, handoff_thread, 0));
+        while (!handoff)
+            futex(&handoff, FUTEX_WAIT_PRIVATE, 0, 0, 0);
+        CHECK("pthread_join", pthread_join(t, &r));
+        printf("thread: own tid, handoff seen %ld %d\n", (long)r, handoff);
+        CHECK("futex requeue, nobody waits", futex(&fa, FUTEX_REQUEUE_PRIVATE, 0, (void *)1, 0));
+        CHECK("futex cmp_requeue, other value",
+              syscall(SYS_futex_time64, &fa, FUTEX_CMP_REQUEUE_PRIVATE, 0, 1, &fb, 5));
+        CHECK("pthread_create", pthread_create(&t, 0, requeue_thread, 0));
+        long n;         /* until the thread sleeps on fa: then it is moved to fb */
+        while ((n = syscall(SYS_futex_time64, &fa, FUTEX_CMP_REQUEUE_PRIVATE, 0, 1, &fb, 0)) == 0)
+            sched_yield();
+        printf("futex cmp_requeue moved %ld\n", n);
+        CHECK("futex wake on fa after the move", futex(&fa, FUTEX_WAKE_PRIVATE, 1, 0, 0));
+        CHECK("futex wake on fb", futex(&fb, FUTEX_WAKE_PRIVATE, 1, 0, 0));
+        CHECK("pthread_join", pthread_join(t, 0));
+        printf("woken where it was moved %d\n", moved_back);
     }
     printf("done\n");
     return 0;

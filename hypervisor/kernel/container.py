@@ -74,6 +74,7 @@ class Container(Instance):
         self.init_status = None
         self.epoch_ns = time.time_ns()
         self.pending_wakes = collections.deque()    # wakes posted by any thread
+        self.futexes = {}               # futex key -> its sleepers (futex.py)
         self.alarms = False
         self._setup_hart()
         self.trampoline = self.frames.alloc()
@@ -163,7 +164,7 @@ class Container(Instance):
 
     def wake_process(self, p):
         with self.lock:
-            if p.state != SLEEPING:
+            if p.state != SLEEPING or p.thread_done:
                 return
             for q in p.sleeping_on:
                 q.waiters.discard(p)
@@ -194,14 +195,17 @@ class Container(Instance):
         p.deadline = block.deadline
 
     def stop_process(self, p):
-        p.state = STOPPED
-        if p in self.runq:
-            self.runq.remove(p)
+        """A stop signal stops the whole process: each of its threads."""
+        for t in list(p.group) or [p]:
+            t.state = STOPPED
+            if t in self.runq:
+                self.runq.remove(t)
 
     def continue_process(self, p):
-        if p.state == STOPPED:
-            p.state = RUNNING
-            self.runq.append(p)
+        for t in list(p.group) or [p]:
+            if t.state == STOPPED:
+                t.state = RUNNING
+                self.runq.append(t)
 
     # ---------------------------------------------------------------- exits of the hart
     def handle_exit(self, code):
@@ -361,7 +365,7 @@ class Container(Instance):
         self.init_status = status
         for q in list(self.procs.values()):
             if q.alive:
-                self.kernel.procs.exit(self, q, 0x80 | sig.SIGKILL, quiet=True)
+                self.kernel.procs.exit(self, q, sig.SIGKILL, quiet=True)
         code = (status >> 8) & 0xFF if status & 0x7F == 0 else 128 + (status & 0x7F)
         with self.lock:
             self.exit_code = code
@@ -390,17 +394,22 @@ class Container(Instance):
 
     @property
     def processes(self):
-        """The container's processes as rows under it in hv top: pid, name, state."""
-        return [ProcessView(q.pid, q.name(), q.state) for q in list(self.procs.values())]
+        """The container's processes as rows under it in hv top: pid, name, state (one row
+        per process, not per thread, as ps shows them)."""
+        return [ProcessView(q.pid, q.name(), q.state) for q in list(self.procs.values())
+                if q.leader is q]
 
     def stats(self):
         out = super().stats()
-        procs = [q for q in self.procs.values()]
+        tasks = list(self.procs.values())
+        procs = [q for q in tasks if q.leader is q]
         out.update({
             "processes": len([q for q in procs if q.alive]),
+            "threads": len([q for q in tasks if q.alive and not q.thread_done]),
             "process_list": [{"pid": q.pid, "ppid": q.parent.pid if q.parent else 0,
                               "state": q.state, "command": q.name(), "pages": q.rss_pages,
-                              "syscalls": q.syscalls} for q in procs],
+                              "syscalls": sum(t.syscalls for t in tasks if t.leader is q),
+                              "threads": len(q.group)} for q in procs],
             "syscalls": self.syscalls,
             "syscalls_by_name": {self.kernel.name_of(n): c
                                  for n, c in self.syscall_counts.most_common()},

@@ -16,9 +16,18 @@ CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 5, 6
 
 
 def exit(c, p, status, quiet=False):
-    """End ``p`` with a wait(2) status word (code << 8, or the signal number)."""
-    if not p.alive:
+    """End the process of ``p``, every thread of it (exit_group(2), a fatal signal), with a
+    wait(2) status word (code << 8, or the signal number).  A thread's own exit(2) is
+    threads.exit_thread."""
+    from .threads import end_others, end_thread
+    leader = p.leader
+    if not leader.alive or not p.alive:
         return
+    end_others(c, p)
+    if p is not leader:                 # the last thread was not the leader: it goes, and
+        end_thread(c, p)                # the process ends as its leader
+        p = leader
+    p.group.clear()
     for q in p.sleeping_on:
         q.waiters.discard(p)
     p.sleeping_on = []
@@ -83,6 +92,7 @@ def waitid(c, p, idtype, ident, infop, options, rusage):
         raise SysError(EINVAL)
     if idtype == P_PGID and ident == 0:
         ident = p.pgid
+    p = p.leader                        # any thread waits for the process's children
     kids = [k for k in p.children if _matches(k, idtype, ident)]
     if not kids:
         raise SysError(ECHILD)

@@ -3,13 +3,17 @@
 clone without CLONE_VM (musl's fork) copies the address space copy-on-write (mm.py), the fd
 table and signal dispositions; clone with CLONE_VM|CLONE_VFORK (musl's posix_spawn) is served
 the same way on the stack it names (the child only execs, so a private copy is
-indistinguishable); threads (CLONE_THREAD) are not supported: EINVAL and a log line.
+indistinguishable); clone with CLONE_THREAD makes a thread (threads.py).  A process sharing
+memory without being a thread (CLONE_VM alone) is not supported: EINVAL and a log line.
+execve from a process with threads ends the others first (execve(2): "all threads other than
+the calling thread are destroyed"); the caller takes the process's pid.
 --pids-limit caps the processes a container may have (the pids cgroup: EAGAIN past it).
 """
 from .. import state as S
 from ..mmu import tlb_flush
 from . import exec as elf
 from . import signal as sig
+from . import threads
 from .errno import EACCES, EAGAIN, EINVAL, ELOOP, ENOENT, SysError
 from .file import FdTable
 from .proc import RUNNING, Process
@@ -23,14 +27,19 @@ NEWNS_FLAGS = 0x7E020000            # CLONE_NEW*: a container cannot make namesp
 
 
 def fork(c, p, flags, stack, ptid, tls, ctid):
-    if flags & (CLONE_THREAD | CLONE_SIGHAND) or flags & CLONE_VM and not flags & CLONE_VFORK:
-        raise SysError(EINVAL, "threads (clone with CLONE_VM/CLONE_THREAD) are not supported")
+    threads.check_flags(flags)
     if flags & NEWNS_FLAGS:
         raise SysError(EINVAL, "new namespaces inside a container are not supported")
+    if flags & CLONE_VM and not flags & (CLONE_VFORK | CLONE_THREAD):
+        raise SysError(EINVAL, "clone with CLONE_VM but not CLONE_THREAD (a process sharing "
+                               "memory) is not supported")
     limit = c.config.pids_limit
-    if limit and len(c.procs) >= limit:
+    if limit and len(c.procs) >= limit:         # the pids cgroup counts threads too
         raise SysError(EAGAIN, f"--pids-limit {limit} reached: fork refused")
-    child = Process(c, c.new_pid(), parent=p)
+    if flags & CLONE_THREAD:
+        return threads.clone_thread(c, p, flags, stack, ptid, tls, ctid)
+    leader = p.leader                           # the child is the process's, not the thread's
+    child = Process(c, c.new_pid(), parent=leader)
     child.mm = p.mm.fork()
     child.fds = p.fds.fork()
     child.cwd = p.cwd
@@ -54,7 +63,7 @@ def fork(c, p, flags, stack, ptid, tls, ctid):
     if flags & CLONE_CHILD_SETTID and ctid:
         child.mm.write_u32(ctid, child.pid)
     c.procs[child.pid] = child
-    p.children.append(child)
+    leader.children.append(child)
     c.runq.append(child)
     return child.pid
 
@@ -97,6 +106,8 @@ def load_program(c, p, path, argv, envp, depth=0):
 
 def execve(c, p, path, argv, envp):
     mm, entry, sp, argv = load_program(c, p, path, argv, envp)
+    if len(p.group) > 1 or p is not p.leader:
+        p = _alone(c, p)
     old = p.mm
     if old is not None:
         old.active = False
@@ -114,6 +125,25 @@ def execve(c, p, path, argv, envp):
         c.st[S.SATP] = mm.satp          # the hart walks the new tables
         mm.active = True
         tlb_flush(c.tlb)
+
+
+def _alone(c, p):
+    """execve in a process with threads: the others end, and the caller becomes the process
+    (the leader's pid, parent, children and place), as Linux's de_thread does."""
+    threads.end_others(c, p)
+    leader = p.leader
+    if p is leader:
+        return p
+    c.procs.pop(p.pid, None)
+    p.pid = p.tgid = leader.pid
+    p.parent, p.children, leader.children = leader.parent, leader.children, []
+    if p.parent is not None and leader in p.parent.children:
+        p.parent.children[p.parent.children.index(leader)] = p
+    p.child_event = leader.child_event
+    p.leader, p.group = p, [p]
+    leader.state, leader.mm = "Z", None
+    c.procs[p.pid] = p
+    return p
 
 
 def spawn(c, argv, envp, cwd=b"/", parent=None, fds=None):

@@ -1,9 +1,13 @@
 """Processes: pids, parents and children, sleeping and waking, exit and wait.
 
-A process (one thread: clone(2) with CLONE_VM/CLONE_THREAD is refused) has an address space
-(mm.py), a file descriptor table (file.py), a working directory, signal state (signal.py) and,
-while it is not on the hart, its saved registers x0..x31 and pc.  States as ps(1) shows them:
-R runnable, S sleeping in a system call, T stopped, Z exited and not yet waited for.
+A ``Process`` is one task, as in Linux: a process of one thread, or one thread of a process
+(clone(2) with CLONE_THREAD, threads.py).  Its pid is its thread id; ``tgid`` is the process's
+pid (its leader's), ``leader`` the leader and ``group`` the list of the process's live threads,
+shared by all of them.  The threads of a process share its address space (mm.py), file table
+(file.py), working directory and signal handlers (signal.py); each has its own registers (saved
+x0..x31 and pc while it is not on the hart), signal mask, pending signals and sleep.  The
+threads of a container take turns on its one virtual CPU.  States as ps(1) shows them: R
+runnable, S sleeping in a system call, T stopped, Z exited and not yet waited for.
 
 Blocking calls raise ``Block``: the process sleeps on a wait queue (and/or until a deadline)
 with its pc still at the ``ecall``; when it is woken it runs that ``ecall`` again, so the call
@@ -50,6 +54,8 @@ class Process:
         self.comm = b""
         self.cmdline = []
         self.pgid = self.sid = pid
+        self.tgid, self.leader, self.group = pid, self, [self]      # a thread group of one
+        self.thread_done = False        # the leader's own thread has exited (others run on)
         self.umask = 0o022
         self.exit_status = 0            # wait(2) status word once a zombie
         self.clear_tid = 0              # set_tid_address(2)

@@ -26,7 +26,8 @@ class ProcRoot(Dir):
         self._pid_dirs = {}
 
     def names(self):
-        return [str(p).encode() for p in sorted(self.container.procs)] + \
+        procs = self.container.procs
+        return [str(p).encode() for p in sorted(procs) if procs[p].leader is procs[p]] + \
             [b"self", b"meminfo", b"uptime", b"loadavg", b"stat", b"version", b"mounts",
              b"cpuinfo"]
 
@@ -34,11 +35,12 @@ class ProcRoot(Dir):
         c = self.container
         if name == b"self":
             cur = c.current
-            return Node(S_IFLNK | 0o777, str(cur.pid if cur else 1).encode())
+            return Node(S_IFLNK | 0o777, str(cur.tgid if cur else 1).encode())
         if name.isdigit():
             p = c.procs.get(int(name))
             if p is None:
                 return None
+            p = p.leader                # /proc/TID of a thread: its process (as Linux)
             d = self._pid_dirs.get(p.pid)
             if d is None or d.proc is not p:
                 d = self._pid_dirs[p.pid] = PidDir(c, p)
@@ -130,9 +132,9 @@ class PidDir(Dir):
         state = {"R": "R (running)", "S": "S (sleeping)", "T": "T (stopped)",
                  "Z": "Z (zombie)"}[p.state]
         vsize = sum(v.end - v.start for v in p.mm.vmas) // 1024 if p.mm else 0
-        return (f"Name:\t{p.name()}\nState:\t{state}\nTgid:\t{p.pid}\nPid:\t{p.pid}\n"
+        return (f"Name:\t{p.name()}\nState:\t{state}\nTgid:\t{p.tgid}\nPid:\t{p.pid}\n"
                 f"PPid:\t{ppid}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmSize:\t{vsize} kB\n"
-                f"VmRSS:\t{p.rss_pages * 4} kB\nThreads:\t1\nSigPnd:\t{p.pending:016x}\n"
+                f"VmRSS:\t{p.rss_pages * 4} kB\nThreads:\t{max(1, len(p.group))}\nSigPnd:\t{p.pending:016x}\n"
                 f"SigBlk:\t{p.blocked:016x}\n")
 
     def _cmdline(self):

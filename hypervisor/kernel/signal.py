@@ -100,7 +100,7 @@ def send(c, p, signo, forced=False, fault=False):
     from .exit import exit as do_exit, notify_parent
     if not p.alive or signo == 0:
         return
-    if p.pid == 1 and not fault and action(p, signo)[0] == SIG_DFL and \
+    if p.tgid == 1 and not fault and action(p, signo)[0] == SIG_DFL and \
             not (forced and signo in (SIGKILL, SIGSTOP)):
         return
     if signo == SIGKILL:
@@ -118,6 +118,9 @@ def send(c, p, signo, forced=False, fault=False):
         return
     if ignored(p, signo) and signo == SIGCONT:
         return
+    if not fault:                       # a process's signal: a thread that can take it
+        from .threads import target
+        p = target(p, signo)
     p.pending |= bit(signo)
     if not p.blocked & bit(signo) and p.state == "S":
         c.wake_process(p)
@@ -143,12 +146,15 @@ def deliver(c, p):
             continue
         if handler == SIG_DFL:
             if s in STOP:
-                c.stop_process(p)
-                p.stop_reported = False
-                p.stop_sig = s
-                notify_parent(c, p)
+                c.stop_process(p)       # every thread of the process
+                p.leader.stop_reported = False
+                p.leader.stop_sig = s
+                notify_parent(c, p.leader)
                 return False
-            do_exit(c, p, s | (0x80 if s in CORE else 0))
+            # a core-dumping signal's default, but hvlab writes no core file, and WCOREDUMP
+            # says whether one was written (Linux too, with RLIMIT_CORE 0: "Segmentation
+            # fault", not "... (core dumped)")
+            do_exit(c, p, s)
             return False
         regs = c.regs_of(p)
         old_mask = p.blocked
@@ -167,7 +173,7 @@ def deliver(c, p):
             sp = build_frame(p.mm, regs, s, old_mask, info)
         except Exception:               # no room for the frame: die of SIGSEGV (Linux too)
             c.log(f"pid {p.pid} ({p.name()}): bad stack for a {NAMES.get(s, s)} handler")
-            do_exit(c, p, SIGSEGV | 0x80)
+            do_exit(c, p, SIGSEGV)
             return False
         from .mm import TRAMPOLINE
         frame_regs(regs, s, handler, sp, sp + UC, sp, TRAMPOLINE)

@@ -9,6 +9,7 @@ import struct
 
 from . import exit as exit_ops
 from . import fork as fork_ops
+from . import threads
 from .errno import E2BIG, EINVAL, EPERM, ESRCH, SysError
 from .syscalls import NORETURN
 from .syscalls import signed, syscall
@@ -16,8 +17,15 @@ from .syscalls import signed, syscall
 MAX_ARGS = 4096
 
 
-@syscall("exit", "exit_group")
+@syscall("exit")
 def sys_exit(c, p, code, *_):
+    """exit(2) ends the calling thread (the process, if it was the last)."""
+    threads.exit_thread(c, p, (code & 0xFF) << 8)
+    return NORETURN
+
+
+@syscall("exit_group")
+def sys_exit_group(c, p, code, *_):
     exit_ops.exit(c, p, (code & 0xFF) << 8)
     return NORETURN
 
@@ -55,14 +63,20 @@ def sys_waitid(c, p, idtype, ident, infop, options, rusage, *_):
     return exit_ops.waitid(c, p, idtype, signed(ident), infop, options, rusage)
 
 
-@syscall("getpid", "gettid")
+@syscall("getpid")
 def sys_getpid(c, p, *_):
+    return p.tgid                       # the process's pid: its leader's
+
+
+@syscall("gettid")
+def sys_gettid(c, p, *_):
     return p.pid
 
 
 @syscall("getppid")
 def sys_getppid(c, p, *_):
-    return p.parent.pid if p.parent is not None and p.parent.alive else 0
+    parent = p.leader.parent
+    return parent.pid if parent is not None and parent.alive else 0
 
 
 @syscall("getuid", "geteuid", "getgid", "getegid")
