@@ -315,7 +315,7 @@ def report(rounds):
           f"{statistics.median(outs):.2f}")
 
 
-def process_first_output(sysm, first):
+def process_first_output(sysm):
     """A process in an already booted VM: the line typed until `hello` prints."""
     e = Engine(host_mem=256 << 20)
     try:
@@ -344,7 +344,7 @@ def main():
         first = "container" if r % 2 == 0 else "vm"
         row = {}
         row.update(first_output(sysm))
-        row.update(process_first_output(sysm, first))
+        row.update(process_first_output(sysm))
         row.update(memory_figures(sysm, first))
         row.update(syscall_figures(sysm, args.calls, first))
         rounds.append(row)

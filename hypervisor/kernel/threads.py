@@ -17,7 +17,7 @@ thread exits first, its task stays (as in Linux, where ps shows the process unti
 thread is gone) but never runs again.
 """
 from .errno import EINVAL, SysError
-from .proc import RUNNING, SLEEPING, ZOMBIE, Process
+from .proc import SLEEPING, ZOMBIE, Process
 
 CLONE_VM, CLONE_FILES, CLONE_SIGHAND, CLONE_THREAD = 0x100, 0x400, 0x800, 0x10000
 CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
@@ -130,7 +130,3 @@ def target(p, signo):
         if not t.blocked & bit(signo):
             return t
     return p if p in live else (live[0] if live else p)
-
-
-def running(p):
-    return p.state == RUNNING and not p.thread_done
