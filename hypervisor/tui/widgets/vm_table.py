@@ -302,7 +302,10 @@ class VMTable(LinePanel, can_focus=True):
             return []               # hidden (the console full screen): nothing to fit
         widths = {}
         for col in COLUMNS:
-            if col.width is not None:
+            if col.key == "name":       # wider (up to 16) for process rows' "└ pid command"
+                kids = [len(_child_cell("name", r.child)[0]) for r in self.rows if r.depth]
+                widths["name"] = max([col.width] + [min(16, n) for n in kids])
+            elif col.width is not None:
                 widths[col.key] = max(col.width, len(col.label))
             else:
                 texts = [col.cell(r.sample)[0] if r.depth == 0 else
