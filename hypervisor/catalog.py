@@ -13,7 +13,8 @@ IMAGES_DIR = Path(os.environ.get("HVLAB_IMAGES",
 
 
 def manifest():
-    """The bundled images: a list of dicts (name, file, description, mem, sha256)."""
+    """The bundled images: a list of dicts (name, file, description, mem, sha256, and
+    "interactive": true for images that read their console, such as echo)."""
     try:
         with open(IMAGES_DIR / "manifest.json") as f:
             data = json.load(f)
@@ -29,6 +30,28 @@ def bundled(name):
     return None
 
 
+def is_interactive(image):
+    """Whether ``image`` (as given on a command line) is a bundled image that reads its console
+    (Ctrl-C goes to it, and it gets the keyboard first)."""
+    text = str(image)
+    entry = bundled(text)
+    return bool(entry and entry.get("interactive")) and not os.path.isfile(text)
+
+
+def suggested_mem(image):
+    """The RAM a bundled image suggests (the RAM column of `hv images`), in bytes; None for a
+    file or an image without one."""
+    from .memory import parse_size
+    text = str(image)
+    entry = bundled(text)
+    if entry is None or os.path.isfile(text) or not entry.get("mem"):
+        return None
+    try:
+        return parse_size(entry["mem"])
+    except ValueError:
+        return None
+
+
 def resolve_image(image, mem):
     """An Image from a loaded Image, raw ELF bytes, a bundled name, an ELF path or a `.s` file."""
     if isinstance(image, Image):
@@ -39,11 +62,14 @@ def resolve_image(image, mem):
     entry = bundled(text)
     if entry is not None and not os.path.isfile(text):
         return _load_cached(IMAGES_DIR / entry["file"], mem, text)
+    if os.path.isdir(text):
+        raise ImageError(f"{text}: is a directory, not an image (give an ELF file, a .s file "
+                         f"or a bundled image name)")
     if text.endswith((".s", ".S")):
         return load_image(_assemble(text), RAM_BASE, mem, name=text)
     if not os.path.isfile(text):
         names = ", ".join(e["name"] for e in manifest()) or "none installed"
-        raise ImageError(f"{text}: no such file or bundled image (bundled: {names})")
+        raise ImageError(f"{text}: no such file or bundled image (see `hv images`: {names})")
     return _load_cached(text, mem, text)
 
 

@@ -7,6 +7,8 @@
 
 The manifest is a JSON list, one entry per image:
     {"name", "file", "description" (one line), "mem" (suggested --mem), "sha256"}
+    plus "interactive": true for an image that reads its console (INTERACTIVE below): hv run
+    gives it the keyboard first and forwards Ctrl-C to it (Ctrl-A x quits hvlab)
 GUESTS below is the single list of images, descriptions and memory sizes.
 """
 import hashlib
@@ -50,6 +52,9 @@ GUESTS = [
      "Crashes on purpose: a NULL store with stvec = 0, an unhandled trap that kills its VM"),
 ]
 
+# images that read their console: they get stdin first, and Ctrl-C (hv run --ctrl-c)
+INTERACTIVE = {"echo"}
+
 BENCH = ("bench", "bench-small", "bench-sv32")   # must contain no ecall
 ECALL = 0x00000073
 
@@ -64,8 +69,11 @@ def manifest(directory):
     for name, mem, desc in GUESTS:
         assert "\n" not in desc
         path = os.path.join(directory, f"{name}.elf")
-        entries.append({"name": name, "file": f"{name}.elf", "description": desc,
-                        "mem": mem, "sha256": sha256(path)})
+        entry = {"name": name, "file": f"{name}.elf", "description": desc,
+                 "mem": mem, "sha256": sha256(path)}
+        if name in INTERACTIVE:
+            entry["interactive"] = True
+        entries.append(entry)
     return json.dumps(entries, indent=2) + "\n"
 
 

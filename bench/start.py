@@ -1,0 +1,73 @@
+"""Start-up time of `hv run hello`, whole process: to the first guest byte and to the exit.
+
+    python bench/start.py              # warm: 7 rounds (the compiled-code cache is kept)
+    python bench/start.py --cold 2     # also cold rounds: every __pycache__ under hypervisor/
+                                       # removed first (numba's cache lives there too)
+    python bench/start.py --argv "run hello" --rounds 9
+
+Each round runs `python -m hypervisor.cli ARGV` from the repository root (this worktree's
+code) and times, from just before the spawn, the first byte the guest writes on stdout and the
+process's exit.  Medians and the range are printed; the machine is shared, so compare only
+figures taken side by side.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def clear_caches():
+    for top, dirs, _files in os.walk(os.path.join(ROOT, "hypervisor")):
+        if "__pycache__" in dirs:
+            shutil.rmtree(os.path.join(top, "__pycache__"))
+            dirs.remove("__pycache__")
+
+
+def one_round(argv):
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "hypervisor.cli", *argv], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    first = proc.stdout.read(1)
+    t_first = time.perf_counter() - t0
+    proc.stdout.read()
+    err = proc.stderr.read()
+    proc.wait()
+    t_exit = time.perf_counter() - t0
+    if not first or proc.returncode != 0:
+        raise SystemExit(f"hv {' '.join(argv)}: status {proc.returncode}: {err.decode()[-300:]}")
+    return t_first, t_exit
+
+
+def show(label, rounds):
+    firsts = [r[0] for r in rounds]
+    exits = [r[1] for r in rounds]
+    print(f"{label:<5} first byte median {statistics.median(firsts):.3f} s "
+          f"[{min(firsts):.3f}-{max(firsts):.3f}]   exit median {statistics.median(exits):.3f} s "
+          f"[{min(exits):.3f}-{max(exits):.3f}]   ({len(rounds)} rounds)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=7, help="warm rounds (default 7)")
+    ap.add_argument("--cold", type=int, default=0, metavar="N", help="cold rounds first")
+    ap.add_argument("--argv", default="run hello", help="the hv command (default: run hello)")
+    args = ap.parse_args()
+    argv = args.argv.split()
+    if args.cold:
+        cold = []
+        for _ in range(args.cold):
+            clear_caches()
+            cold.append(one_round(argv))
+        show("cold", cold)
+    one_round(argv)                     # fills the cache if it was empty
+    show("warm", [one_round(argv) for _ in range(args.rounds)])
+
+
+if __name__ == "__main__":
+    main()
