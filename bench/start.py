@@ -4,6 +4,7 @@
     python bench/start.py --cold 2     # also cold rounds: every __pycache__ under hypervisor/
                                        # removed first (numba's cache lives there too)
     python bench/start.py --argv "run hello" --rounds 9
+    python bench/start.py --vs /work/main   # this tree and another, alternated round by round
 
 Each round runs `python -m hypervisor.cli ARGV` from the repository root (this worktree's
 code) and times, from just before the spawn, the first byte the guest writes on stdout and the
@@ -21,16 +22,16 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def clear_caches():
-    for top, dirs, _files in os.walk(os.path.join(ROOT, "hypervisor")):
+def clear_caches(root=ROOT):
+    for top, dirs, _files in os.walk(os.path.join(root, "hypervisor")):
         if "__pycache__" in dirs:
             shutil.rmtree(os.path.join(top, "__pycache__"))
             dirs.remove("__pycache__")
 
 
-def one_round(argv):
+def one_round(argv, root=ROOT):
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "hypervisor.cli", *argv], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "hypervisor.cli", *argv], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL)
     first = proc.stdout.read(1)
@@ -57,16 +58,23 @@ def main():
     ap.add_argument("--rounds", type=int, default=7, help="warm rounds (default 7)")
     ap.add_argument("--cold", type=int, default=0, metavar="N", help="cold rounds first")
     ap.add_argument("--argv", default="run hello", help="the hv command (default: run hello)")
+    ap.add_argument("--vs", metavar="DIR", help="another source tree, run alternately")
     args = ap.parse_args()
     argv = args.argv.split()
-    if args.cold:
-        cold = []
-        for _ in range(args.cold):
-            clear_caches()
-            cold.append(one_round(argv))
-        show("cold", cold)
-    one_round(argv)                     # fills the cache if it was empty
-    show("warm", [one_round(argv) for _ in range(args.rounds)])
+    roots = [ROOT] + ([os.path.abspath(args.vs)] if args.vs else [])
+    for kind, rounds in (("cold", args.cold), ("warm", args.rounds)):
+        results = {root: [] for root in roots}
+        for _ in range(rounds):
+            for root in roots:
+                if kind == "cold":
+                    clear_caches(root)
+                elif not results[root]:
+                    one_round(argv, root)       # fills the cache if it was empty
+                results[root].append(one_round(argv, root))
+        for root in roots:
+            if results[root]:
+                show(kind, results[root])
+                print(f"      ({root})")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ class Consoles:
             tag = f"[{vm.name}] ".ljust(tag_width)
             self._tags[vm.id] = (tag, _paint(tag, PALETTE[i % len(PALETTE)]) if colour else tag)
         self._listeners = []
+        self._last = b"\n"              # the last byte shown (one VM)
 
     def attach(self):
         for vm in self.vms:
@@ -53,6 +54,9 @@ class Consoles:
         for listener in self._listeners:
             if isinstance(listener, _Lines):
                 listener.flush()
+        if not self.prefixed and self._last != b"\n" and _isatty(self.out):
+            emit("\n", self.out)          # hvlab's own lines start on a line of their own
+            self._last = b"\n"
         with self._lock:
             if self._open is not None:
                 self._open = None
@@ -60,6 +64,8 @@ class Consoles:
 
     # ---------------------------------------------------------------- one VM: raw bytes
     def _raw(self, data):
+        if data:
+            self._last = data[-1:]
         buffer = getattr(self.out, "buffer", None)
         with _print_lock:
             if buffer is not None:
@@ -177,6 +183,13 @@ def _paint(text, colour):
     from rich.color import ColorSystem
     from rich.style import Style
     return Style(color=colour, bold=True).render(text, color_system=ColorSystem.STANDARD)
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def use_colour(stream):

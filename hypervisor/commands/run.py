@@ -198,9 +198,9 @@ def cmd_run(args):
     inputs.prepare()
     how = "interrupted"
     try:
+        inputs.start()                  # raw mode and its hint first, then the guests
         for vm in vms:
             engine.start(vm)
-        inputs.start()
         how = wait_for(engine, vms, args.timeout, inputs)
     except KeyboardInterrupt:
         inputs.quit_reason = inputs.quit_reason or "Ctrl-C"
@@ -212,13 +212,11 @@ def cmd_run(args):
         for vm in vms:
             if vm.trace is not None:
                 vm.trace.close()
-    _report(vms, args, inputs.quit_reason)
+    _report(vms, args)
     return exit_status(vms, interrupted=how in ("quit", "interrupted"))
 
 
-def _report(vms, args, quit_reason):
-    if quit_reason:
-        emit(f"hv: stopped by {quit_reason}\n", sys.stderr)
+def _report(vms, args):
     for vm in vms:
         if vm.outcome != "passed":
             emit(f"hv: {vm.name}: {describe(vm)}\n", sys.stderr)

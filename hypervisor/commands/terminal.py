@@ -81,10 +81,12 @@ class EscapeKeys:
 def usable_terminal(fd):
     """True when ``fd`` is a terminal this process may read and reconfigure: a job in the
     background (`hv run hello &`) must not, or the shell stops it (SIGTTIN, SIGTTOU)."""
-    try:
-        return os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgrp()
-    except OSError:
+    if not os.isatty(fd):
         return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:             # a terminal, but not this process's controlling one: no job
+        return True             # control can stop us for using it
 
 
 class RawMode:

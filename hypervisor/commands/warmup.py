@@ -35,7 +35,18 @@ def compile_hart(err=None):
         timer.cancel()
         seconds = time.perf_counter() - t0
         notice.done(seconds)
+        _no_colour_reset_at_exit()
     return seconds if notice.shown else 0.0
+
+
+def _no_colour_reset_at_exit():
+    """numba colours its error messages with colorama, whose init() (run while numba loads)
+    makes the process write ESC[0m to a terminal at exit, after the guest's last byte.  hvlab
+    prints no colour through colorama, so that reset is dropped."""
+    colorama = sys.modules.get("colorama.initialise")
+    if colorama is not None and hasattr(colorama, "reset_all"):
+        import atexit
+        atexit.unregister(colorama.reset_all)
 
 
 def _one_instruction():
