@@ -176,6 +176,13 @@ class Inputs:
         --input-after cannot match any more once the guest sleeps without a timer.)"""
         return vm not in self.targets or (self.stdin_ended and not self._delayed)
 
+    def no_input_reason(self, vm):
+        """Why nothing more can reach ``vm``, for the line that ends it."""
+        if vm in self.targets:
+            return "waiting for console input after stdin ended (idle in wfi, no timer)"
+        names = ", ".join(t.name for t in self.targets)
+        return f"waiting for console input, which goes to {names} (--input-to)"
+
     # ------------------------------------------------------------------ sources
     def _send(self, data):
         for vm in self.targets:

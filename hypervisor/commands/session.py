@@ -27,16 +27,21 @@ def emit(text, stream=None):
 def vm_names(images):
     """One name per VM, the same in every command: the image's name (a bundled name, or a
     file's name without directory and extension), then name-2, name-3, ... for more copies."""
-    names, seen = [], {}
+    names = []
     for image in images:
-        base = os.path.splitext(os.path.basename(str(image).rstrip("/")))[0] or "vm"
-        seen[base] = seen.get(base, 0) + 1
-        name = base if seen[base] == 1 else f"{base}-{seen[base]}"
-        while name in names:                # a file really named hello-2 beside two hellos
-            seen[base] += 1
-            name = f"{base}-{seen[base]}"
-        names.append(name)
+        names.append(next_name(image, names))
     return names
+
+
+def next_name(image, taken):
+    """The name for one more VM of ``image`` beside VMs named ``taken`` (hv top's new VMs)."""
+    base = os.path.splitext(os.path.basename(str(image).rstrip("/")))[0] or "vm"
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
 
 
 def exit_status(vms, interrupted=False):

@@ -13,7 +13,6 @@ from .. import state as S
 from ..lifecycle import RUNNING
 
 POLL = 0.1                  # seconds between looks at the quit keys and stuck VMs
-STUCK = "waiting for console input after stdin ended (idle in wfi, no timer)"
 
 
 def wait_for(engine, vms, timeout, inputs=None):
@@ -47,7 +46,7 @@ def _end_stuck(engine, vms, inputs, suspects):
             suspects[vm.id] = retired           # seen twice, a poll apart, unchanged: stuck
             continue
         engine.kill(vm)
-        vm.reason = STUCK
+        vm.reason = inputs.no_input_reason(vm)
 
 
 def finish(engine, vms, how, timeout, quit_reason):
