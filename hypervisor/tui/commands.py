@@ -10,7 +10,7 @@ from ..commands.run import DEFAULT_MEM, add_machine_options, build
 from ..catalog import manifest
 from ..memory import parse_size
 
-DEFAULT_MIX = ("hello", "timer", "compute", "echo", "rogue")
+DEFAULT_MIX = ("spinner", "worker", "hello", "timer", "compute", "echo", "rogue")
 
 
 def register(sub):
