@@ -169,6 +169,7 @@ def test_escape_keys():
     assert keys.feed(b"\x01\x01q\x01h") == [("data", b"\x01q"), ("help", None)]
     assert keys.feed(b"z\x03") == [("data", b"z"), ("quit", "Ctrl-C")]
     assert keys.feed(b"\x01zy") == [("data", b"y")]            # unknown escape: nothing
+    assert keys.feed(b"\x01n") == [("next", None)]
     assert EscapeKeys(ctrl_c_to_guest=True).feed(b"\x03\x1a") == [("data", b"\x03\x1a")]
 
 
@@ -285,3 +286,18 @@ def test_several_vms_on_a_terminal_show_the_live_prompt(terminal):
     assert t.read_until(b"[echo] z")
     t.type(b"q")
     assert t.wait() == 0
+
+
+def test_ctrl_a_n_moves_the_keyboard_to_the_next_vm(terminal):
+    t = terminal("run", "echo", "echo")
+    assert t.read_until(b"[echo-2] echo: type something") and t.read_until(b"[echo] echo: type")
+    assert b"hv: keys go to echo;" in t.out
+    t.type(b"\x01n")
+    assert t.read_until(b"hv: keys go to echo-2\r\n")
+    t.type(b"q")
+    assert t.read_until(b"[echo-2] echo: got 'q'")
+    t.type(b"\x01n")                                 # echo-2 has ended: back to echo
+    assert t.read_until(b"hv: keys go to echo\r\n")
+    t.type(b"q")
+    assert t.wait() == 0
+    assert b"[echo] echo: got 'q': 1 characters" in t.out

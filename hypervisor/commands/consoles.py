@@ -49,6 +49,12 @@ class Consoles:
             self._listeners.append(listener)
         return self
 
+    def set_live(self, vm):
+        """The keyboard types into ``vm`` now: its partial lines are shown as they come."""
+        with self._lock:
+            self.live = vm
+            self._open = None               # the switch's own message ended the line
+
     def flush(self):
         """Show what is left of each VM's last line (at the end of the run)."""
         for listener in self._listeners:

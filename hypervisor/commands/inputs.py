@@ -3,8 +3,8 @@
 Sources, all sent to the input VM (``--input-to``; default: the first interactive image, else
 the first VM; ``all`` sends to every VM):
 
-* stdin: the keyboard when it is a terminal (raw mode, terminal.py), or a pipe or a file,
-  forwarded as it comes.  EOF on a pipe or file is the end of that VM's input: its console
+* stdin: the keyboard when it is a terminal (raw mode, terminal.py; Ctrl-A n moves it to
+  the next VM), or a pipe or a file, forwarded as it comes.  EOF on a pipe or file is the end of that VM's input: its console
   reads return no data from then on, as they do whenever nothing was typed;
 * ``--input TEXT``: typed when the VM starts, or ``--input-delay SECONDS`` (host time) later;
 * ``--input-after PATTERN TEXT`` (repeatable): expect-style, in order: when the console has
@@ -114,8 +114,11 @@ class Inputs:
     Ctrl-C when it stops hvlab); ``quit_reason`` says how."""
 
     def __init__(self, targets, text=b"", delay=0.0, after=(), ctrl_c=None, interactive=False,
-                 stdin=None, err=None):
-        self.targets = list(targets)
+                 stdin=None, err=None, vms=None, on_switch=None):
+        self.targets = list(targets)        # the scripted input's VMs, and stdin's at first
+        self.keyboard = list(targets)       # stdin's VMs now (Ctrl-A n moves a terminal's)
+        self.vms = list(vms or targets)
+        self.on_switch = on_switch          # called with the VM the keys go to now
         self.text, self.delay, self.after = text, delay, list(after)
         self.ctrl_c_to_guest = (ctrl_c == "guest") if ctrl_c else interactive
         self.err = err or sys.stderr
@@ -174,6 +177,8 @@ class Inputs:
         """True when no more input can reach ``vm``: it is not an input target, or stdin has
         ended (or was never there) and no delayed --input is pending.  (A pattern of
         --input-after cannot match any more once the guest sleeps without a timer.)"""
+        if self.terminal and not self.stdin_ended:
+            return False                    # Ctrl-A n can bring the keyboard to any VM
         return vm not in self.targets or (self.stdin_ended and not self._delayed)
 
     def no_input_reason(self, vm):
@@ -184,14 +189,26 @@ class Inputs:
         return f"waiting for console input, which goes to {names} (--input-to)"
 
     # ------------------------------------------------------------------ sources
-    def _send(self, data):
-        for vm in self.targets:
+    def _send(self, data, vms=None):
+        for vm in self.targets if vms is None else vms:
             vm.send_input(data)
 
     def _send_delayed(self):
         if not self._stop.is_set():
             self._send(self.text)
         self._delayed = False
+
+    def _next_vm(self):
+        """Ctrl-A n: the keys go to the VM after the current one (one that has not ended)."""
+        alive = [vm for vm in self.vms if not vm.done]
+        if not alive:
+            return
+        current = self.keyboard[0] if len(self.keyboard) == 1 else None
+        i = alive.index(current) + 1 if current in alive else 0
+        self.keyboard = [alive[i % len(alive)]]
+        emit(f"\nhv: keys go to {self.keyboard[0].name}\n", self.err)
+        if self.on_switch is not None:
+            self.on_switch(self.keyboard[0])
 
     def _pump(self):
         fd = self.fd
@@ -209,11 +226,13 @@ class Inputs:
             if not data:
                 break
             if self._keys is None:
-                self._send(data)
+                self._send(data, self.keyboard)
                 continue
             for kind, value in self._keys.feed(data):
                 if kind == "data":
-                    self._send(value)
+                    self._send(value, self.keyboard)
+                elif kind == "next":
+                    self._next_vm()
                 elif kind == "help":
                     emit(terminal.HELP.format(
                         ctrl_c=terminal.ctrl_c_words(self.ctrl_c_to_guest)), self.err)

@@ -2,7 +2,8 @@
 
 Each VM is named after its image (hello, hello-2, ...).  One VM's console is the terminal's;
 several VMs' lines are tagged `[name] `.  stdin (a terminal, a pipe or a file) goes to one VM:
-see --input-to.  On a terminal, Ctrl-A x quits and Ctrl-A h lists the keys.
+see --input-to.  On a terminal, Ctrl-A x quits, Ctrl-A n types into the next VM and Ctrl-A h
+lists the keys.
 
 Exit status: 0 when every guest passed (powered off with success), 1 when any failed or
 crashed, 124 when --timeout or --max-insns ran out first, 130 when stopped with Ctrl-C or
@@ -190,11 +191,15 @@ def cmd_run(args):
     engine = build(args, images)
     vms = list(engine.vms.values())
     targets = input_targets(vms, [vm.interactive for vm in vms], args.input_to)
-    inputs = Inputs(targets, text=text, delay=args.input_delay, after=after,
-                    ctrl_c=args.ctrl_c, interactive=any(vm.interactive for vm in targets))
     from .consoles import Consoles
     from .waiting import finish, wait_for
-    consoles = Consoles(vms, live=targets[0] if inputs.terminal and targets else None).attach()
+    consoles = Consoles(vms)
+    inputs = Inputs(targets, text=text, delay=args.input_delay, after=after,
+                    ctrl_c=args.ctrl_c, interactive=any(vm.interactive for vm in targets),
+                    vms=vms, on_switch=consoles.set_live)
+    if inputs.terminal and len(targets) == 1:
+        consoles.set_live(targets[0])
+    consoles.attach()
     inputs.prepare()
     how = "interrupted"
     try:

@@ -6,6 +6,7 @@ stays on, so a guest's "\\n" still starts a new line.  What hvlab itself answers
 QEMU's "-serial mon:stdio" keys):
 
     Ctrl-A x        quit hvlab: every VM is stopped
+    Ctrl-A n        the keys go to the next VM (with several)
     Ctrl-A h        list these keys
     Ctrl-A Ctrl-A   send one Ctrl-A to the guest
     Ctrl-C          stops hvlab, or goes to the guest (an interactive image, or --ctrl-c guest)
@@ -22,6 +23,7 @@ CTRL_C = 0x03
 
 HELP = """hv console keys:
   Ctrl-A x        quit hvlab (every VM is stopped)
+  Ctrl-A n        type into the next VM (with several)
   Ctrl-A h        this help
   Ctrl-A Ctrl-A   send Ctrl-A to the guest
   Ctrl-C          {ctrl_c}
@@ -41,8 +43,9 @@ def hint(target, to_guest):
 class EscapeKeys:
     """Splits what the keyboard sends into bytes for the guest and hvlab's own commands.
 
-    ``feed(data)`` returns a list of events: ("data", bytes) for the guest, ("quit", why) and
-    ("help", None).  A Ctrl-A at the end of one read waits for the next key."""
+    ``feed(data)`` returns a list of events: ("data", bytes) for the guest, ("quit", why),
+    ("next", None) and ("help", None).  A Ctrl-A at the end of one read waits for the next
+    key."""
 
     def __init__(self, ctrl_c_to_guest):
         self.ctrl_c_to_guest = ctrl_c_to_guest
@@ -66,6 +69,9 @@ class EscapeKeys:
                 elif b in b"hH?":
                     flush()
                     events.append(("help", None))
+                elif b in b"nN":
+                    flush()
+                    events.append(("next", None))
                 continue                    # any other key after Ctrl-A: nothing (as QEMU)
             if b == CTRL_A:
                 self._escape = True
