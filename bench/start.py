@@ -8,7 +8,8 @@
 
 Each round runs `python -m hypervisor.cli ARGV` from the repository root (this worktree's
 code) and times, from just before the spawn, the first byte the guest writes on stdout and the
-process's exit.  Medians and the range are printed; the machine is shared, so compare only
+process's exit, and takes the process's CPU time (user + system: the figure least moved by a
+busy machine).  Medians and the range are printed; the machine is shared, so compare only
 figures taken side by side.
 """
 import argparse
@@ -38,19 +39,20 @@ def one_round(argv, root=ROOT):
     t_first = time.perf_counter() - t0
     proc.stdout.read()
     err = proc.stderr.read()
-    proc.wait()
+    _pid, status, usage = os.wait4(proc.pid, 0)
     t_exit = time.perf_counter() - t0
-    if not first or proc.returncode != 0:
-        raise SystemExit(f"hv {' '.join(argv)}: status {proc.returncode}: {err.decode()[-300:]}")
-    return t_first, t_exit
+    code = os.waitstatus_to_exitcode(status)
+    if not first or code != 0:
+        raise SystemExit(f"hv {' '.join(argv)}: status {code}: {err.decode()[-300:]}")
+    return t_first, t_exit, usage.ru_utime + usage.ru_stime
 
 
 def show(label, rounds):
-    firsts = [r[0] for r in rounds]
-    exits = [r[1] for r in rounds]
-    print(f"{label:<5} first byte median {statistics.median(firsts):.3f} s "
-          f"[{min(firsts):.3f}-{max(firsts):.3f}]   exit median {statistics.median(exits):.3f} s "
-          f"[{min(exits):.3f}-{max(exits):.3f}]   ({len(rounds)} rounds)")
+    parts = []
+    for i, what in enumerate(("first byte", "exit", "CPU")):
+        xs = [r[i] for r in rounds]
+        parts.append(f"{what} {statistics.median(xs):.3f} s [{min(xs):.3f}-{max(xs):.3f}]")
+    print(f"{label:<5} " + "   ".join(parts) + f"   (medians, {len(rounds)} rounds)")
 
 
 def main():

@@ -25,6 +25,13 @@ SPIN = "1: j 1b\n"
 BYE = "echo: got 'q'"
 
 
+@pytest.fixture(autouse=True)
+def no_terminal_stdin(monkeypatch):
+    """In-process runs here read no stdin, even under `pytest -s` on a terminal."""
+    import io
+    monkeypatch.setattr(sys, "stdin", io.StringIO())
+
+
 def hv(*argv, stdin=subprocess.DEVNULL, input=None, timeout=60):
     """`hv ARGV` in a process of its own, with a real stdin (a pipe, a file, /dev/null)."""
     return subprocess.run(HV + [str(a) for a in argv], cwd=ROOT, stdin=None if input else stdin,

@@ -109,8 +109,8 @@ class _Expect:
 
 
 class Inputs:
-    """The input of one `hv run`.  ``prepare()`` before the VMs start, ``start()`` after,
-    ``stop()`` in a finally.  ``quit`` is set when the user asked hvlab to quit (Ctrl-A x, or
+    """The input of one `hv run`.  ``prepare()`` and then ``start()`` (raw mode, the stdin
+    thread) just before the VMs start, ``stop()`` in a finally.  ``quit`` is set when the user asked hvlab to quit (Ctrl-A x, or
     Ctrl-C when it stops hvlab); ``quit_reason`` says how."""
 
     def __init__(self, targets, text=b"", delay=0.0, after=(), ctrl_c=None, interactive=False,
