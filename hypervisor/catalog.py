@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from .devices.layout import RAM_BASE
-from .loader import Image, ImageError, load_image
+
+# the loader (and pyelftools) is imported by the functions that load: `hv images` needs neither
 
 IMAGES_DIR = Path(os.environ.get("HVLAB_IMAGES",
                                  Path(__file__).resolve().parent / "guest_images"))
@@ -54,6 +55,7 @@ def suggested_mem(image):
 
 def resolve_image(image, mem):
     """An Image from a loaded Image, raw ELF bytes, a bundled name, an ELF path or a `.s` file."""
+    from .loader import Image, ImageError, load_image
     if isinstance(image, Image):
         return image
     if isinstance(image, (bytes, bytearray)):
@@ -80,6 +82,7 @@ CACHE_ENTRIES = 32
 def _load_cached(path, mem, name):
     """A file parsed and validated once per (file version, RAM size): `-n 1024` or a restart
     does not read and check the same ELF again.  Images are never modified after loading."""
+    from .loader import ImageError, load_image
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -95,6 +98,7 @@ def _load_cached(path, mem, name):
 
 
 def _assemble(path):
+    from .loader import ImageError
     try:
         from .asm import AsmError, assemble_files
     except ImportError:

@@ -79,6 +79,9 @@ def build_parser(argv=None):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:               # without importing any command
+        print(f"hv (hvlab) {version()}")
+        return 0
     parser = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
     if not getattr(args, "func", None):

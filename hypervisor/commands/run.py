@@ -15,14 +15,13 @@ import sys
 
 from ..errors import UsageError
 from ..catalog import is_interactive, manifest, suggested_mem
-from ..loader import ImageError
-from ..memory import PAGE_SIZE, parse_size
 from .inputs import Inputs, add_input_options, decode, input_targets
 from .session import compressed_hint, describe, emit, exit_status, vm_names
 from .units import human_size
 
 MAX_MEM = 0x7000_0000           # guest RAM from 0x8000_0000 up to the top of the 32-bit space
 DEFAULT_MEM = "64M"
+PAGE_SIZE = 4096                # memory.PAGE_SIZE, without importing numpy for `hv images`
 
 
 def register(sub):
@@ -96,6 +95,7 @@ def _per_vm(text, count, what, convert):
 
 
 def _size(option, text):
+    from ..memory import parse_size
     try:
         return parse_size(text)
     except ValueError as exc:
@@ -112,7 +112,7 @@ def guest_mems(args, images):
             raise UsageError(f"--mem {args.mem}: guest RAM is at most {human_size(MAX_MEM)} "
                              f"(it starts at 0x80000000 in a 32-bit address space)")
         return [mem] * len(images)
-    return [suggested_mem(img) or parse_size(DEFAULT_MEM) for img in images]
+    return [suggested_mem(img) or _size("--mem", DEFAULT_MEM) for img in images]
 
 
 def check_machine(args, mems):
@@ -139,6 +139,7 @@ def build(args, images, names=None):
     """An engine with one VM per image (not started), the hart compiled.  Errors: UsageError,
     one line."""
     from ..engine import Engine, EngineError    # here: numba loads in 0.3 s; `hv asm` needs none
+    from ..loader import ImageError
     from .warmup import compile_hart
     mems = guest_mems(args, images)
     host_mem = check_machine(args, mems)

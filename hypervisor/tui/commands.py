@@ -8,7 +8,6 @@ import time
 from ..errors import UsageError
 from ..commands.run import DEFAULT_MEM, add_machine_options, build
 from ..catalog import manifest
-from ..memory import parse_size
 
 DEFAULT_MIX = ("spinner", "worker", "hello", "timer", "compute", "echo", "rogue")
 
@@ -37,6 +36,7 @@ def default_images():
 
 def cmd_top(args):
     from ..commands.session import describe
+    from ..memory import parse_size
     from .app import HvTop
 
     if args.n < 1:
