@@ -21,6 +21,7 @@ COMMANDS = (
     "hypervisor.commands.demo",     # hv demo
     "hypervisor.asm.commands",      # hv asm, hv dis
     "hypervisor.tui.commands",      # hv top
+    "hypervisor.images.commands",   # hv image ..., hv push, hv pull (OCI images)
 )
 
 # command -> the module in COMMANDS that registers it: a hint to import only that one
