@@ -30,6 +30,8 @@ PROVIDES = {
     "demo": "hypervisor.commands.demo",
     "asm": "hypervisor.asm.commands", "dis": "hypervisor.asm.commands",
     "top": "hypervisor.tui.commands",
+    "image": "hypervisor.images.commands", "push": "hypervisor.images.commands",
+    "pull": "hypervisor.images.commands",
 }
 
 
