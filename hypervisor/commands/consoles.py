@@ -16,7 +16,7 @@ import sys
 import textwrap
 import threading
 
-from .session import _print_lock, emit
+from .session import emit, emit_bytes
 
 LINE_LIMIT = 4096
 PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan",
@@ -72,14 +72,7 @@ class Consoles:
     def _raw(self, data):
         if data:
             self._last = data[-1:]
-        buffer = getattr(self.out, "buffer", None)
-        with _print_lock:
-            if buffer is not None:
-                buffer.write(data)
-                buffer.flush()
-            else:
-                self.out.write(data.decode("utf-8", errors="replace"))
-                self.out.flush()
+        emit_bytes(data, self.out)
 
     # ---------------------------------------------------------------- several VMs: lines
     def line(self, vm, text):

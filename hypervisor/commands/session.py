@@ -24,6 +24,19 @@ def emit(text, stream=None):
         stream.flush()
 
 
+def emit_bytes(data, stream=None):
+    """A guest's console bytes exactly as written (one VM's console on the terminal)."""
+    stream = stream or sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    with _print_lock:
+        if buffer is not None:
+            buffer.write(data)
+            buffer.flush()
+        else:
+            stream.write(data.decode("utf-8", errors="replace"))
+            stream.flush()
+
+
 def vm_names(images):
     """One name per VM, the same in every command: the image's name (a bundled name, or a
     file's name without directory and extension), then name-2, name-3, ... for more copies."""
