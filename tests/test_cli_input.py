@@ -54,6 +54,16 @@ def test_a_file_on_stdin_is_typed_too(tmp_path):
     assert "hello q" in r.stdout.decode() and "7 characters" in r.stdout.decode()
 
 
+def test_a_file_larger_than_the_uart_queue_loses_nothing(tmp_path):
+    # the receive queue holds 4 KiB: stdin is read only as fast as the guest reads its UART
+    typed = tmp_path / "big.txt"
+    typed.write_bytes(b"x" * 10000 + b"q")
+    with open(typed, "rb") as f:
+        r = hv("run", "echo", stdin=f)
+    assert r.returncode == 0, r.stderr
+    assert "got 'q': 10001 characters" in r.stdout.decode()
+
+
 def test_eof_is_the_end_of_input_not_a_hang():
     # the guest waits in wfi for a 'q' that never comes: once stdin has ended nothing can wake
     # it, so hv ends it with one line instead of waiting for ever

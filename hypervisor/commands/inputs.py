@@ -21,7 +21,9 @@ import re
 import select
 import sys
 import threading
+import time
 
+from ..devices.uart import RX_LIMIT
 from ..errors import UsageError
 from . import terminal
 from .session import emit
@@ -210,9 +212,23 @@ class Inputs:
         if self.on_switch is not None:
             self.on_switch(self.keyboard[0])
 
+    def _room(self):
+        """Bytes the keyboard's VMs can take now: a pipe is read no faster than the guest
+        reads its UART, so nothing is lost when a file is larger than the receive queue."""
+        room = []
+        for vm in self.keyboard:
+            rx = getattr(getattr(vm, "uart", None), "rx", None)
+            if rx is not None and not vm.done:
+                room.append(RX_LIMIT - len(rx))
+        return min(room) if room else 4096
+
     def _pump(self):
         fd = self.fd
         while not self._stop.is_set():
+            room = self._room()
+            if room <= 0:
+                time.sleep(0.005)
+                continue
             try:
                 ready, _, _ = select.select([fd], [], [], 0.1)
             except (OSError, ValueError):
@@ -220,7 +236,7 @@ class Inputs:
             if not ready:
                 continue
             try:
-                data = os.read(fd, 4096)
+                data = os.read(fd, min(room, 4096))
             except OSError:                 # EIO: the terminal hung up; like EOF
                 data = b""
             if not data:
