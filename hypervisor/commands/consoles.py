@@ -49,6 +49,16 @@ class Consoles:
             self._listeners.append(listener)
         return self
 
+    def break_line(self):
+        """End the line a guest left open, so that a message of hvlab's starts on its own."""
+        with self._lock:
+            if self._open is not None:
+                self._open = None
+                emit("\n", self.out)
+            elif not self.prefixed and self._last != b"\n":
+                self._last = b"\n"
+                emit("\n", self.out)
+
     def set_live(self, vm):
         """The keyboard types into ``vm`` now: its partial lines are shown as they come."""
         with self._lock:

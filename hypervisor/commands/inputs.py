@@ -116,11 +116,12 @@ class Inputs:
     Ctrl-C when it stops hvlab); ``quit_reason`` says how."""
 
     def __init__(self, targets, text=b"", delay=0.0, after=(), ctrl_c=None, interactive=False,
-                 stdin=None, err=None, vms=None, on_switch=None):
+                 stdin=None, err=None, vms=None, on_switch=None, before_message=None):
         self.targets = list(targets)        # the scripted input's VMs, and stdin's at first
         self.keyboard = list(targets)       # stdin's VMs now (Ctrl-A n moves a terminal's)
         self.vms = list(vms or targets)
         self.on_switch = on_switch          # called with the VM the keys go to now
+        self.before_message = before_message  # ends the console's open line before hv's
         self.text, self.delay, self.after = text, delay, list(after)
         self.ctrl_c_to_guest = (ctrl_c == "guest") if ctrl_c else interactive
         self.err = err or sys.stderr
@@ -208,9 +209,14 @@ class Inputs:
         current = self.keyboard[0] if len(self.keyboard) == 1 else None
         i = alive.index(current) + 1 if current in alive else 0
         self.keyboard = [alive[i % len(alive)]]
-        emit(f"\nhv: keys go to {self.keyboard[0].name}\n", self.err)
+        self._say(f"hv: keys go to {self.keyboard[0].name}\n")
         if self.on_switch is not None:
             self.on_switch(self.keyboard[0])
+
+    def _say(self, text):
+        if self.before_message is not None:
+            self.before_message()
+        emit(text, self.err)
 
     def _room(self):
         """Bytes the keyboard's VMs can take now: a pipe is read no faster than the guest
@@ -250,8 +256,8 @@ class Inputs:
                 elif kind == "next":
                     self._next_vm()
                 elif kind == "help":
-                    emit(terminal.HELP.format(
-                        ctrl_c=terminal.ctrl_c_words(self.ctrl_c_to_guest)), self.err)
+                    self._say(terminal.HELP.format(
+                        ctrl_c=terminal.ctrl_c_words(self.ctrl_c_to_guest)))
                 elif kind == "quit":
                     self.quit_reason = value
                     self.quit.set()

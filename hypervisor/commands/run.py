@@ -197,7 +197,7 @@ def cmd_run(args):
     consoles = Consoles(vms)
     inputs = Inputs(targets, text=text, delay=args.input_delay, after=after,
                     ctrl_c=args.ctrl_c, interactive=any(vm.interactive for vm in targets),
-                    vms=vms, on_switch=consoles.set_live)
+                    vms=vms, on_switch=consoles.set_live, before_message=consoles.break_line)
     if inputs.terminal and len(targets) == 1:
         consoles.set_live(targets[0])
     consoles.attach()
