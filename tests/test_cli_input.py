@@ -256,6 +256,7 @@ def test_raw_mode_no_doubled_echo_and_ctrl_a_x(terminal):
     assert shown == b"ab"                           # once: the guest's echo, not the tty's
     t.type(b"\x01h")
     assert t.read_until(b"Ctrl-A x        quit hvlab")
+    assert b"ab\r\nhv console keys:\r\n" in t.out       # on a line of its own
     t.type(b"\x01x")
     assert t.wait() == 130
     assert b"hv: echo: killed: stopped by Ctrl-A x" in t.out
