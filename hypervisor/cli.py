@@ -25,6 +25,7 @@ COMMANDS = (
     "hypervisor.asm.commands",      # hv asm, hv dis
     "hypervisor.tui.commands",      # hv top
     "hypervisor.images.commands",   # hv image ..., hv push, hv pull (OCI images)
+    "hypervisor.kernel.commands",   # hv container, hv network
 )
 
 # command -> the module in COMMANDS that registers it: a hint to import only that one

@@ -2,7 +2,6 @@
 without the container runtime, Buildfile errors.  Expected values are derived by hand from
 Docker's documented semantics; the interop tests compare the same images with umoci/skopeo."""
 import gzip
-import importlib.util
 import io
 import os
 import tarfile
@@ -118,18 +117,6 @@ def test_two_builds_in_different_directories_give_the_same_digests(tmp_path, cap
     assert hv(capsys, "image", "build", "-t", "c:1", a, "--store", tmp_path / "s3")[0] == 0
     ic = images.open_image("c:1", tmp_path / "s3")
     assert ic.digest != ia.digest and ic.config["created"] == "2023-11-14T22:13:20Z"
-
-
-@pytest.mark.skipif(importlib.util.find_spec("hypervisor.kernel") is not None,
-                    reason="the container runtime exists: RUN is tested by its own tests")
-def test_run_without_the_container_runtime_is_one_clear_line(tmp_path, capsys):
-    ctx = make_context(tmp_path / "ctx", {"Buildfile": b"FROM scratch\nRUN echo hi\n"})
-    status, out, err = hv(capsys, "image", "build", "-t", "r:1", ctx)
-    assert status == 1
-    lines = [x for x in err.splitlines() if not x.startswith("[")]
-    assert lines == ["hv image build: error: RUN needs the container runtime (hvlab's shared "
-                     "kernel, issue 13), which is not available in this build; build with "
-                     "COPY/ADD only"]
 
 
 def test_add_unpacks_local_tars_keeping_their_metadata(tmp_path, capsys):
