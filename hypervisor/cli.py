@@ -36,6 +36,7 @@ PROVIDES = {
     "top": "hypervisor.tui.commands",
     "image": "hypervisor.images.commands", "push": "hypervisor.images.commands",
     "pull": "hypervisor.images.commands",
+    "container": "hypervisor.kernel.commands", "network": "hypervisor.kernel.commands",
 }
 
 
