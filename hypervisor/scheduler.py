@@ -7,6 +7,7 @@ once.  A VM that loops or storms the monitor with exits uses up its slice like a
 cannot starve the rest.  A cap limits a VM to a fraction of one core (a token bucket refilled
 in wall time).  A VM idle in wfi is not runnable until an interrupt is pending for it.
 """
+import logging
 import os
 import threading
 import time
@@ -14,6 +15,8 @@ import time
 from . import cpu
 from . import state as S
 from .vm import RUNNING
+
+log = logging.getLogger("hvlab")
 
 SLICE_SECONDS = 0.004       # a time slice
 SLICE_INSNS = 2_000_000     # instructions per kernel call within a slice
@@ -94,29 +97,34 @@ class Scheduler:
         return self.engine.wall_ticks(vm, now) >= vm.st[S.TIMECMP]
 
     def _worker(self):
+        """Pick, run, put back, for ever.  Nothing a guest (or a bug in the code serving it)
+        does may end this loop: an exception while running one instance crashes that
+        instance (Engine.internal_error) and the worker goes on with the next."""
         while True:
-            with self.cond:
-                vm = None
-                while not self.quit:
-                    if not self.test_mode:
-                        vm = self._pick()
-                    if vm is not None:
-                        break
-                    self.cond.wait(0.01)
-                if self.quit:
-                    if vm is not None:
-                        vm.on_cpu = False
-                    return
             try:
-                self.run_slice(vm)
-            finally:
-                with self.cond:
-                    vm.on_cpu = False
-                    release, vm.release_pending = vm.release_pending, False
-                    self.cond.notify_all()
-                if release:
-                    vm.release()
-                self.engine.notify_done()
+                vm = self._next()
+                if vm is None:
+                    return
+                try:
+                    self.run_slice(vm)
+                except Exception as exc:  # noqa: BLE001
+                    self.engine.internal_error(vm, exc)
+                finally:
+                    self.engine.unclaim(vm)     # frees its pages if it ended meanwhile
+                    self.engine.notify_done()
+            except Exception:  # noqa: BLE001  (a bug here must not stop every VM)
+                log.exception("hvlab: scheduler worker error")
+                time.sleep(0.01)
+
+    def _next(self):
+        """The next instance to run, claimed (on_cpu); None when the scheduler shuts down."""
+        with self.cond:
+            while not self.quit:
+                vm = None if self.test_mode else self._pick()
+                if vm is not None:
+                    return vm
+                self.cond.wait(0.01)
+            return None
 
     # -------------------------------------------------------------- one time slice
     def run_slice(self, vm, seconds=SLICE_SECONDS):

@@ -10,7 +10,7 @@ A VM is built from a guest image (loader.py) into guest-physical RAM made of hos
 """
 from . import cpu, monitor
 from . import state as S
-from .devicetree import build_dtb
+from .devicetree import build_dtb, place as place_dtb
 from .devices.finisher import Finisher
 from .devices.layout import (FINISHER_BASE, FINISHER_SIZE, PLIC_BASE, PLIC_SIZE, RAM_BASE,
                              UART_BASE, UART_IRQ, UART_SIZE)
@@ -25,8 +25,13 @@ TIME_DIV = 10           # cycles per timebase tick: a 100 MHz virtual hart at 10
 SEIP = 1 << 9
 
 
+class BootError(Exception):
+    """The VM cannot be booted as configured (one line for the user)."""
+
+
 class VM(Instance):
     kind = "vm"
+    handler = "the monitor"
 
     def __init__(self, engine, vm_id, name, image, mem, bootargs="", prealloc=False,
                  weight=1024, cap=None, trap_via_monitor=False):
@@ -55,6 +60,7 @@ class VM(Instance):
         """Load the image and the device tree, and set the hart at the entry point (S-mode,
         paging off, a0 = hart id, a1 = device tree).  Used by create and restart."""
         st = self.st
+        self.boots += 1
         st[:] = 0
         st[S.PRIV] = S.PRIV_S
         st[S.RAM_BASE] = RAM_BASE
@@ -71,7 +77,10 @@ class VM(Instance):
             if not self.write_guest(seg.paddr, seg.data + bytes(seg.memsz - len(seg.data))):
                 raise OutOfMemory()
         dtb = build_dtb(RAM_BASE, self.mem, self.bootargs)
-        dtb_addr = (RAM_BASE + self.mem - len(dtb)) & ~0xFFF
+        dtb_addr = place_dtb(self.image.segments, RAM_BASE, self.mem, len(dtb))
+        if dtb_addr is None:
+            raise BootError(f"the device tree ({len(dtb)} bytes) does not fit in RAM beside "
+                            f"the image: give the VM more memory or shorter bootargs")
         if not self.write_guest(dtb_addr, dtb):
             raise OutOfMemory()
         st[S.PC] = self.image.entry
@@ -89,6 +98,10 @@ class VM(Instance):
 
     def has_input(self):
         return bool(self.uart.rx)
+
+    def input_waiting(self):
+        """Bytes typed at the console and not read yet."""
+        return len(self.uart.rx)
 
     def console_read(self, n):
         out = bytearray()
