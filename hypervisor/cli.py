@@ -6,8 +6,11 @@ cause end in one line on stderr and a non-zero status, never a traceback.
 """
 import argparse
 import importlib
+import logging
+import os
 import sys
 
+from .commands import output
 from .errors import UsageError
 
 # module path of each group of subcommands
@@ -40,20 +43,47 @@ def build_parser():
     return parser
 
 
+def _debug_log(args):
+    """--debug or HVLAB_DEBUG=1: internal errors (a VM crashed by a bug in hvlab) are logged
+    with their tracebacks on stderr.  Otherwise only their one-line reason is shown."""
+    if not (getattr(args, "debug", False) or os.environ.get("HVLAB_DEBUG")):
+        return None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("hv: %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("hvlab")
+    handler.previous_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    return handler
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    output.reset()
+    handler = _debug_log(args)
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        if sys.stdout is not None:
+            output.write(sys.stdout, "")        # flush: a write error must not pass unseen
+        return status
     except UsageError as exc:
         print(f"hv {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except output.OutputError as exc:
+        return output.finish(exc)
+    except BrokenPipeError as exc:      # a command printing with print(): same as above
+        return output.finish(output.OutputError("standard output", exc))
     except KeyboardInterrupt:
         print("hv: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if handler is not None:
+            logging.getLogger("hvlab").removeHandler(handler)
+            logging.getLogger("hvlab").setLevel(handler.previous_level)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """`hv demo`: boot a set of bundled guests side by side, show their consoles, and end with the
 per-VM stats table and a one-line verdict per VM."""
+import sys
+
 from ..errors import UsageError
 from ..catalog import bundled
-from .run import add_machine_options, build
-from .session import attach_console, emit, outcome, stats_table
+from .run import LoadTimeout, add_machine_options, build, load_within
+from .session import attach_console, emit, flush_all, outcome, stats_table, wait
 
 # image, what should happen, what that shows
 LINEUP = (
@@ -30,7 +32,11 @@ def cmd_demo(args):
     missing = [name for name, _, _ in lineup if bundled(name) is None]
     if missing:
         raise UsageError(f"bundled images missing: {', '.join(missing)} (see guests/README)")
-    engine = build(args, [name for name, _, _ in lineup])
+    try:
+        engine = load_within(args.timeout, lambda: build(args, [name for name, _, _ in lineup]))
+    except LoadTimeout as exc:
+        emit(f"hv: {exc}\n", sys.stderr)
+        return 124
     vms = list(engine.vms.values())
     for vm, (name, _, _) in zip(vms, lineup):
         vm.name = name
@@ -40,11 +46,10 @@ def cmd_demo(args):
     for vm in vms:
         engine.start(vm)
     try:
-        engine.wait(args.timeout)
+        wait(engine, args.timeout)
     finally:
         engine.shutdown()
-        for p in prefixers:
-            p.flush()
+        flush_all(prefixers)
     emit("\n" + stats_table(vms) + "\n")
     good = True
     for vm, (name, expected, shows) in zip(vms, lineup):

@@ -6,12 +6,14 @@ when --timeout or --max-insns ran out first, 2 for a bad command line or a bad i
 import os
 import sys
 import threading
+import time
 
 from ..errors import UsageError
 from ..catalog import manifest
 from ..loader import ImageError
 from ..memory import parse_size
-from .session import attach_console, emit, exit_status, outcome, stats_table
+from . import output
+from .session import attach_console, emit, exit_status, flush_all, outcome, stats_table, wait
 
 
 def register(sub):
@@ -47,6 +49,8 @@ def add_machine_options(p):
                    help="guest time follows the host clock (default: instruction-driven)")
     p.add_argument("--trap-via-monitor", action="store_true",
                    help="route every guest exception through the monitor (no delegation)")
+    p.add_argument("--debug", action="store_true",
+                   help="log internal errors with their tracebacks on stderr (also: HVLAB_DEBUG=1)")
 
 
 def _per_vm(text, count, what, convert):
@@ -86,12 +90,10 @@ def build(args, images):
     except MemoryError:
         raise UsageError(f"--host-mem {args.host_mem}: this machine cannot allocate it") from None
     trace_dir = getattr(args, "trace", None)
-    if trace_dir:
-        os.makedirs(trace_dir, exist_ok=True)
     try:
         for i, image in enumerate(images):
             name = f"vm{i + 1}"
-            trace = open(os.path.join(trace_dir, f"{name}.trace"), "w") if trace_dir else None
+            trace = _open_trace(trace_dir, name) if trace_dir else None
             engine.create(image, name=name, mem=mem, bootargs=args.append,
                           prealloc=args.prealloc, weight=weights[i] or 1024,
                           cap=caps[i] / 100 if caps[i] else None,
@@ -101,32 +103,91 @@ def build(args, images):
     return engine
 
 
+def _open_trace(trace_dir, name):
+    """The trace file of one VM in --trace DIR (made if missing); a UsageError if it cannot."""
+    if os.path.exists(trace_dir) and not os.path.isdir(trace_dir):
+        raise UsageError(f"--trace {trace_dir}: not a directory")
+    try:
+        os.makedirs(trace_dir, exist_ok=True)
+        return open(os.path.join(trace_dir, f"{name}.trace"), "w")
+    except OSError as exc:
+        raise UsageError(f"--trace {trace_dir}: {exc.strerror or exc}") from None
+
+
+def parse_input(text):
+    """--input TEXT as bytes: backslash escapes as in Python strings (\\n, \\x41, \\\\),
+    other characters as UTF-8.  A UsageError for a bad escape or one that is not a byte."""
+    try:
+        chars = text.encode().decode("unicode_escape")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--input: bad escape ({exc.reason}) in \"{text}\"") from None
+    try:
+        return chars.encode("latin-1")  # each char is a byte: UTF-8 text or an escape < 256
+    except UnicodeEncodeError as exc:
+        bad = chars[exc.start]
+        raise UsageError(f"--input: {bad!r} (U+{ord(bad):04X}) is not a byte: use \\xNN "
+                         f"escapes for bytes, or type the character itself") from None
+
+
+def load_within(seconds, load):
+    """Run ``load()`` (reading, checking and assembling images) within ``seconds`` (None:
+    no limit): --timeout covers loading too, and a load that blocks (a FIFO named x.s) or
+    crawls ends the run with status 124."""
+    if seconds is None:
+        return load()
+    box = {}
+
+    def target():
+        try:
+            box["value"] = load()
+        except BaseException as exc:  # noqa: BLE001  (handed to the main thread)
+            box["error"] = exc
+    t = threading.Thread(target=target, name="hv-load", daemon=True)
+    t.start()
+    t.join(seconds)
+    if t.is_alive():
+        raise LoadTimeout(f"still loading the images after --timeout {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+class LoadTimeout(Exception):
+    """--timeout ran out while the images were loading."""
+
+
 def cmd_run(args):
     if args.n < 1:
         raise UsageError("-n must be at least 1")
     if args.timeout is not None and not args.timeout > 0:
         raise UsageError("--timeout must be a positive number of seconds")
     images = [img for img in args.images for _ in range(args.n)]
-    engine = build(args, images)
+    data = parse_input(args.input)
+    t0 = time.perf_counter()
+    try:
+        engine = load_within(args.timeout, lambda: build(args, images))
+    except LoadTimeout as exc:
+        emit(f"hv: {exc}\n", sys.stderr)
+        return 124
+    left = None if args.timeout is None else max(0.0, args.timeout - (time.perf_counter() - t0))
     vms = list(engine.vms.values())
     prefixers = [attach_console(vm, prefixed=len(vms) > 1) for vm in vms]
     if len(vms) == 1 and sys.stdin is not None and sys.stdin.isatty():
         _forward_stdin(engine, vms[0])
-    data = args.input.encode().decode("unicode_escape").encode("latin-1")
     for vm in vms:
         if data:
             vm.send_input(data)
         engine.start(vm)
     try:
-        finished = engine.wait(args.timeout)
+        finished = wait(engine, left)
     finally:
         engine.shutdown()
-        for p in prefixers:
-            if p is not None:
-                p.flush()
+        flush_all(prefixers)
     for vm in vms:
         if vm.trace is not None:
             vm.trace.close()
+    if output.failed() is not None:     # the last console bytes could not be written
+        raise output.failed()
     status = exit_status(vms)
     if not finished and status == 0:
         status = 124
@@ -159,5 +220,5 @@ def cmd_images(args):
         return 1
     width = max(len(e["name"]) for e in entries)
     for e in entries:
-        print(f"{e['name']:<{width}}  {e.get('mem', ''):>5}  {e.get('description', '')}")
+        emit(f"{e['name']:<{width}}  {e.get('mem', ''):>5}  {e.get('description', '')}\n")
     return 0

@@ -2,39 +2,73 @@
 and the end-of-run table and verdicts."""
 import sys
 import threading
+import time
 
 from ..console import LinePrefixer
 from ..lifecycle import CRASHED, HALTED
+from . import output
+from .output import OutputError
 
 _print_lock = threading.Lock()
 
 
 def emit(text, stream=None):
-    stream = stream or sys.stdout
+    """Write to stdout (or ``stream``); raises output.OutputError when it cannot."""
     with _print_lock:
-        stream.write(text)
-        stream.flush()
+        output.write(stream if stream is not None else sys.stdout, text)
+
+
+def _quiet(write):
+    """A console listener runs on a worker thread: a write error is only recorded (the main
+    thread ends the run, see wait), it must never reach the guest or the worker."""
+    def listener(data):
+        try:
+            write(data)
+        except OutputError:
+            pass
+    return listener
 
 
 def attach_console(vm, prefixed, out=None):
     """Show the VM's console on the terminal: raw for one VM, `[name] ` lines for several."""
-    out = out or sys.stdout
+    out = out if out is not None else sys.stdout
     if prefixed:
         prefixer = LinePrefixer(f"[{vm.name}] ", lambda line: emit(line, out))
-        vm.console.listeners.append(prefixer)
+        vm.console.listeners.append(_quiet(prefixer))
         return prefixer
     buffer = getattr(out, "buffer", None)
 
     def raw(data):
         with _print_lock:
             if buffer is not None:
-                buffer.write(data)
-                buffer.flush()
+                output.write(buffer, data)
             else:
-                out.write(data.decode("utf-8", errors="replace"))
-                out.flush()
-    vm.console.listeners.append(raw)
+                output.write(out, data.decode("utf-8", errors="replace"))
+    vm.console.listeners.append(_quiet(raw))
     return None
+
+
+def wait(engine, timeout):
+    """engine.wait(timeout), but ending early (OutputError) when the output has failed."""
+    end = None if timeout is None else time.perf_counter() + timeout
+    while True:
+        left = 0.1 if end is None else min(0.1, end - time.perf_counter())
+        if left <= 0:
+            return False
+        if engine.wait(left):
+            return True
+        if output.failed() is not None:
+            raise output.failed()
+
+
+def flush_all(prefixers):
+    """The partial lines still held, at the end of a run (nothing if the output failed)."""
+    for p in prefixers:
+        if p is not None:
+            try:
+                p.flush()
+            except OutputError:
+                return
 
 
 def outcome(vm):
