@@ -28,6 +28,10 @@ class _Parser(argparse.ArgumentParser):
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
 
+    def _print_message(self, message, file=None):
+        if message:                 # argparse would swallow a failed write (`--help >&-`)
+            output.write(file or sys.stderr, message)
+
 
 def build_parser():
     parser = _Parser(prog="hv", description="hvlab: an educational RISC-V hypervisor")
@@ -58,25 +62,38 @@ def _debug_log(args):
 
 
 def main(argv=None):
+    output.reset()
+    closed_stdout = sys.stdout is None          # hv ... >&-: Python left it None
+    if closed_stdout:
+        sys.stdout = output.ClosedStream()
+    try:
+        return _main(argv)
+    except output.OutputError as exc:           # stdout or stderr failed: 141 or 1
+        return output.finish(exc)
+    except OSError as exc:                      # a command writing with print()...
+        error = output.write_error(exc)
+        if error is None:                       # ...or not: that is a bug to see
+            raise
+        return output.finish(error)
+    finally:
+        if closed_stdout:
+            sys.stdout = None
+
+
+def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    output.reset()
     handler = _debug_log(args)
     try:
         status = int(args.func(args) or 0)
-        if sys.stdout is not None:
-            output.write(sys.stdout, "")        # flush: a write error must not pass unseen
+        output.write(sys.stdout, "")            # flush: a write error must not pass unseen
         return status
     except UsageError as exc:
         print(f"hv {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except output.OutputError as exc:
-        return output.finish(exc)
-    except BrokenPipeError as exc:      # a command printing with print(): same as above
-        return output.finish(output.OutputError("standard output", exc))
     except KeyboardInterrupt:
         print("hv: interrupted", file=sys.stderr)
         return 130

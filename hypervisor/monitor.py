@@ -169,4 +169,13 @@ def _trace(vm, kind, pc, a, b):
             text = f"{kind:5} pc={pc:#010x} eid={a:#x} fid={b} ({sbi.NAMES.get(a, '?')})"
         else:
             text = f"{kind:5} pc={pc:#010x} offset={a:#x} insn={b:#010x}"
-        vm.trace.write(f"{int(st[S.INSTRET]):>12} {text}\n")
+        try:
+            vm.trace.write(f"{int(st[S.INSTRET]):>12} {text}\n")
+        except (OSError, ValueError) as exc:    # a full disk, a closed file: this VM only
+            trace, vm.trace = vm.trace, None
+            try:
+                trace.close()
+            except (OSError, ValueError):
+                pass
+            vm.crash(f"cannot write its trace ({getattr(trace, 'name', 'the trace file')}): "
+                     f"{getattr(exc, 'strerror', None) or exc}")

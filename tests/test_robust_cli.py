@@ -95,8 +95,11 @@ def test_a_reader_that_is_gone_before_the_first_write_gives_141(args):
 
 
 # ------------------------------------------------------------------ item 5: other write errors
+HELLO_ELF = ROOT / "hypervisor" / "guest_images" / "hello.elf"
+
+
 @pytest.mark.parametrize("args", [["run", "YES"], ["run", "YES", "-n", "2"], ["images"],
-                                  ["demo", "--short"]])
+                                  ["demo", "--short"], ["dis", HELLO_ELF], ["run", "--help"]])
 def test_a_full_disk_gives_one_line_and_status_1(args, yes_s):
     args = [yes_s if a == "YES" else a for a in args]
     with open("/dev/full", "w") as full:
@@ -105,7 +108,8 @@ def test_a_full_disk_gives_one_line_and_status_1(args, yes_s):
     assert err.count("\n") == 1 and "No space left on device" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("args", ["run hello", "images", "demo --short"])
+@pytest.mark.parametrize("args", ["run hello", "images", "demo --short", f"dis {HELLO_ELF}",
+                                  "--help"])
 def test_a_closed_stdout_gives_one_line_and_status_1(args):
     status, _, err = hv(f"HV {args} >&-")
     assert status == 1
@@ -198,6 +202,19 @@ def test_good_input_escapes_still_work(capsys, tmp_path):
 """ + SHUTDOWN)
     status, out, err = _main(capsys, "run", echo, "--input", "\\x41\\n")
     assert status == 0 and out == "A\n"
+
+
+def test_a_trace_that_cannot_be_written_crashes_that_vm_in_one_line(capsys, tmp_path, yes_s):
+    (tmp_path / "tr").mkdir()
+    (tmp_path / "tr" / "vm1.trace").symlink_to("/dev/full")     # vm1's trace: a full disk
+    status, out, err = _main(capsys, "run", yes_s, yes_s, "--trace", tmp_path / "tr",
+                             "--timeout", "2")
+    vm1, vm2 = err.splitlines()                 # one line per VM that did not pass
+    assert status == 1 and "Traceback" not in err
+    assert vm1.startswith("hv: vm1") and "crash: cannot write its trace" in vm1
+    assert "No space left on device" in vm1
+    assert vm2.startswith("hv: vm2") and "still running after --timeout" in vm2
+    assert "[vm2] y" in out                     # its neighbour ran on until the timeout
 
 
 # ------------------------------------------------------------------ --debug

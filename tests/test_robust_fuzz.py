@@ -63,10 +63,14 @@ DEVICE_REGS = (
 LOADS = ["lb", "lh", "lw", "lbu", "lhu"]
 STORES = ["sb", "sh", "sw"]
 
-word = st.one_of(st.sampled_from(EDGE), st.integers(0, 0xFFFFFFFF))
-sbi_op = st.tuples(st.just("sbi"), st.one_of(st.sampled_from(EIDS), st.integers(0, 0xFFFFFFFF)),
+word = st.one_of(st.sampled_from(EDGE), st.sampled_from(EDGE), st.integers(0, 0xFFFFFFFF))
+# a0..a5: six values, or one edge value in all six (a 64-bit all-ones deadline is a0 = a1 = -1)
+args = st.one_of(st.lists(word, min_size=6, max_size=6),
+                 st.sampled_from(EDGE).map(lambda v: [v] * 6))
+sbi_op = st.tuples(st.just("sbi"), st.one_of(st.sampled_from(EIDS), st.sampled_from(EIDS),
+                                             st.integers(0, 0xFFFFFFFF)),
                    st.one_of(st.integers(0, 7), st.sampled_from([0xFFFFFFFF, 0x80000000])),
-                   st.lists(word, min_size=6, max_size=6))
+                   args)
 mmio_op = st.tuples(st.just("mmio"), st.sampled_from(LOADS + STORES),
                     st.one_of(st.sampled_from(DEVICE_REGS),
                               st.sampled_from(DEVICE_REGS).map(lambda a: a + 1)),

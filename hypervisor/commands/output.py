@@ -28,7 +28,8 @@ class OutputError(Exception):
             detail = "it is closed"
         else:
             detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        super().__init__(f"cannot write to {what}: {detail}")
+        super().__init__(f"cannot write to {what}: {detail}" if what else
+                         f"write error: {detail}")
         self.status = EPIPE_STATUS if self.broken_pipe else 1
 
 
@@ -68,6 +69,45 @@ def write(stream, data):
         stream.flush()
     except (OSError, ValueError) as exc:   # ValueError: "I/O operation on closed file"
         raise _record(OutputError(what, exc if isinstance(exc, OSError) else None)) from None
+
+
+class ClosedStream:
+    """Stands for sys.stdout when descriptor 1 was closed before hv started (`hv ... >&-`),
+    where Python leaves sys.stdout None and print() silently drops everything."""
+
+    encoding = "utf-8"
+
+    def write(self, data):
+        if data:
+            raise _record(OutputError("standard output"))
+        return 0
+
+    def flush(self):
+        pass                            # nothing was ever buffered
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        raise ValueError("standard output is closed")
+
+
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF)
+
+
+def write_error(exc):
+    """The OutputError for an OSError that escaped a command, if it is a failed write (to
+    stdout when what failed is still buffered there, else to some file); None otherwise."""
+    if isinstance(exc, BrokenPipeError):
+        return _record(OutputError("standard output", exc))
+    try:
+        sys.stdout.flush()              # what failed may still be buffered: it fails again
+    except (OSError, ValueError) as again:
+        return _record(OutputError("standard output", again if isinstance(again, OSError)
+                                   else None))
+    if exc.errno in WRITE_ERRNOS:
+        return _record(OutputError(None, exc))
+    return None
 
 
 def finish(error):
