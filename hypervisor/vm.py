@@ -74,7 +74,10 @@ class VM(Instance):
         if self.prealloc:
             self._prealloc()
         for seg in self.image.segments:
-            if not self.write_guest(seg.paddr, seg.data + bytes(seg.memsz - len(seg.data))):
+            # only the file's bytes: the rest of p_memsz (.bss) is RAM never touched yet, and
+            # an untouched page reads as zero (a fresh host page is zeroed), so a huge .bss
+            # costs nothing until the guest uses it
+            if seg.data and not self.write_guest(seg.paddr, seg.data):
                 raise OutOfMemory()
         dtb = build_dtb(RAM_BASE, self.mem, self.bootargs)
         dtb_addr = place_dtb(self.image.segments, RAM_BASE, self.mem, len(dtb))

@@ -428,3 +428,28 @@ def test_crash_in_a_faulting_trap_vector_names_the_original_fault():
     assert vm.status == CRASHED
     assert "load access fault" in vm.reason and "0x8040000c" in vm.reason
     assert "instruction access fault" in vm.reason and "0x20000000" in vm.reason
+
+
+# ------------------------------------------------------------------ images: a huge .bss
+def test_a_huge_bss_costs_no_host_memory_until_it_is_touched():
+    # 1 GiB of .bss in a 1.5 GiB VM on a 16 MiB host: booting writes only the file's bytes
+    # (an untouched page reads as zero), so it boots, and its .bss reads zero when touched
+    src = """
+    la t0, big
+    lw a0, 0(t0)            # the first word of .bss and one 512 MiB further on
+    li t1, 0x20000000
+    add t0, t0, t1
+    lw t2, 0(t0)
+    or a0, a0, t2
+    li a7, 1
+    addi a0, a0, '0'
+    ecall
+    li a1, 0
+""" + SHUTDOWN + "    .bss\nbig:\n" + "    .space 0x4000000\n" * 16     # 16 x 64 MiB
+    engine = Engine(16 << 20)
+    vm = engine.create(build(src), mem=0x60000000)
+    assert vm.pages <= 2                # the code page and the device tree's
+    engine.start(vm)
+    assert engine.wait(10, [vm])
+    assert vm.status == HALTED and vm.exit_code == 0 and vm.console.text() == "0"
+    assert _all_pages_back(engine)
