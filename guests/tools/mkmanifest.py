@@ -48,6 +48,12 @@ GUESTS = [
      "exit"),
     ("panic", "16M",
      "Crashes on purpose: a NULL store with stvec = 0, an unhandled trap that kills its VM"),
+    ("spinner", "16M",
+     "Endless compute (primes by trial division), a progress line each second of guest time; "
+     "never stops by itself: something to pause, step, cap and kill in hv top"),
+    ("worker", "16M",
+     "Periodic bursts of CRC32 work and sleeps in wfi (500 ms every 2 s); never stops by "
+     "itself: shows an idle VM in hv top"),
 ]
 
 BENCH = ("bench", "bench-small", "bench-sv32")   # must contain no ecall
