@@ -206,15 +206,26 @@ class Engine:
     # ------------------------------------------------------------------ who runs a hart
     def claim(self, vm, wait=0.0):
         """Take the right to run ``vm``'s hart (or free its pages).  ``wait``: seconds to wait
-        for whoever holds it now.  True if claimed; the caller must then unclaim()."""
+        for whoever holds it now; waiters are served in turn, before any new taker (a worker,
+        a step), so a restart is not starved by a busy VM.  True if claimed; the caller must
+        then unclaim()."""
         cond = self.scheduler.cond
         with cond:
-            if vm.on_cpu and wait:
-                cond.wait_for(lambda: not vm.on_cpu, wait)
-            if vm.on_cpu:
+            if not vm.on_cpu and not vm.claim_queue:
+                vm.on_cpu = True
+                return True
+            if not wait:
                 return False
-            vm.on_cpu = True
-            return True
+            me = object()
+            vm.claim_queue.append(me)
+            try:
+                got = cond.wait_for(lambda: not vm.on_cpu and vm.claim_queue[0] is me, wait)
+                if got:
+                    vm.on_cpu = True
+                return got
+            finally:
+                vm.claim_queue.remove(me)
+                cond.notify_all()
 
     def unclaim(self, vm):
         """Let go of a claimed hart.  If the instance ended meanwhile, its pages go back to

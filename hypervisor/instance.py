@@ -25,7 +25,7 @@ from .mmu import tlb_flush
 
 class Instance:
     kind = "instance"               # "vm" or "container": the kind column of hv top and stats
-    handler = "its handler"         # who answers its exits, for crash messages ("the monitor")
+    handler = "hvlab"               # who answers its exits, for crash messages ("the monitor")
 
     def __init__(self, engine, inst_id, name, mem, weight=1024, cap=None):
         self.engine = engine
@@ -53,6 +53,7 @@ class Instance:
         # scheduler's lock (Engine.claim / Engine.unclaim), and whoever holds the claim frees
         # its pages when it ended meanwhile (release_pending).
         self.on_cpu = False
+        self.claim_queue = []           # threads waiting for the claim, served in turn
         self.release_pending = False    # ended: its pages go back when the claim is let go
         self.removed = False            # taken out of engine.vms: it can never run again
         self.boots = 0                  # how many times it was booted (restarts count)

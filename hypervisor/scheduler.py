@@ -59,7 +59,7 @@ class Scheduler:
 
     # -------------------------------------------------------------- choosing a VM
     def _runnable(self, vm, now):
-        if vm.status != RUNNING or vm.on_cpu or vm.idle:
+        if vm.status != RUNNING or vm.on_cpu or vm.idle or vm.claim_queue:
             return False
         if vm.cap is not None:
             vm.tokens = min(CAP_BURST, vm.tokens + (now - vm.token_time) * vm.cap)
