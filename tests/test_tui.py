@@ -192,9 +192,9 @@ def test_n_boots_a_new_vm_from_the_picker():
             await pilot.press("n", "down", "enter")         # the second choice: echo
             assert len(engine.vms) == 2
             vm = engine.vms[2]
-            assert vm.name == "echo-2" and vm.status == "running"
+            assert vm.name == "echo" and vm.status == "running"      # hv run's names
             table = app.screen.query_one(VMTable)
-            assert table.selected_id == 2 and cell(table, 2, "name") == "echo-2"
+            assert table.selected_id == 2 and cell(table, 2, "name") == "echo"
     run(go())
 
 
@@ -437,7 +437,7 @@ def test_hv_top_boots_the_images_and_runs_the_app(monkeypatch, tmp_path, capsys)
     monkeypatch.setattr(HvTop, "run", fake_run)
     assert main(["top", str(path), "-n", "2", "--mem", "8M", "--host-mem", "32M"]) == 0
     assert "hv top: 2 VMs retired" in capsys.readouterr().err
-    assert seen["names"] == ["spin-1", "spin-2"] and seen["status"] == {"running"}
+    assert seen["names"] == ["spin", "spin-2"] and seen["status"] == {"running"}  # hv run's names
     assert seen["threads"] and seen["wall_clock"] and seen["mem"] == 8 << 20
     assert [t for t in seen["threads"] if t.is_alive()] == []
     monkeypatch.setattr(top_commands, "manifest",

@@ -68,7 +68,7 @@ def test_a_container_and_its_processes_beside_a_vm():
             assert table.cells(1)["kind"] == "vm" and table.cells(c.id)["kind"] == "container"
             assert "kind" in table.visible_keys()          # moved up while containers show
             assert table.border_title.startswith("1 VM · 1 container")
-            assert c.name == f"busybox-{c.id}" and "▸busybox-2" in table.plain()
+            assert c.name == "busybox" and "▸busybox " in table.plain()
             await pilot.press("down", "right")
             assert rows_under(table, c.id) == [(1, "sh", "sleeping")]   # reads the tty
             await pilot.press("enter")                      # the console: its terminal
@@ -295,6 +295,7 @@ def test_store_choices_and_names():
     offered = store_choices()
     busy = [c for c in offered if c.name == "busybox:1.35"]
     assert busy and busy[0].kind == "container" and busy[0].command == ("/bin/sh",)
-    assert container_name("busybox:1.35", 8) == "busybox-8"
-    assert container_name("registry.local:5000/lab/web:2", 3) == "web-3"
-    assert container_name("./rootfs/", 4) == "rootfs-4"
+    assert container_name("busybox:1.35", ["spinner"]) == "busybox"
+    assert container_name("busybox:1.35", ["busybox", "busybox-2"]) == "busybox-3"
+    assert container_name("registry.local:5000/lab/web:2", []) == "web"
+    assert container_name("./rootfs/", ["rootfs"]) == "rootfs-2"

@@ -81,19 +81,22 @@ def store_choices():
     return out
 
 
-def vm_name(base, vm_id):
-    """'<image>-<id>' for a new VM, from an image name or path."""
-    base = os.path.splitext(os.path.basename(str(base)))[0] or "vm"
-    return f"{base[:7]}-{vm_id}"
+def vm_name(base, taken):
+    """The name of one more VM of image ``base`` beside the instances named ``taken``: the
+    image's name, then <name>-2, -3 ... (hv run's names)."""
+    from ..commands.session import next_name
+    return next_name(base, set(taken))
 
 
-def container_name(ref, inst_id):
-    """'<repository>-<id>' for a container: busybox:1.35 -> busybox-8 (a path: its name)."""
+def container_name(ref, taken):
+    """The name of one more container of image ``ref`` beside the instances named ``taken``:
+    its repository's last part (busybox:1.35 -> busybox, then busybox-2 ...; a rootfs path:
+    its directory's name), as VMs are named after their image."""
     ref = str(ref).split("@")[0].rstrip("/")
     base = ref.rsplit("/", 1)[-1]
     if ":" in base:
         base = base.rsplit(":", 1)[0]
-    return f"{(os.path.splitext(base)[0] or 'ctr')[:7]}-{inst_id}"
+    return vm_name(base or "container", taken)
 
 
 @dataclass
@@ -166,8 +169,9 @@ class HvTop(App):
         engine = self.engine
         try:
             with engine.scheduler.cond:     # the workers iterate engine.vms under this lock
-                vm = engine.create(choice.source, mem=self.mem)
-                vm.name = vm_name(choice.name, vm.id)
+                taken = [inst.name for inst in engine.vms.values()]
+                vm = engine.create(choice.source, mem=self.mem,
+                                   name=vm_name(choice.name, taken))
         except (EngineError, ImageError) as exc:
             return f"cannot create a VM from {choice.name}: {exc}"
         engine.start(vm)
@@ -191,15 +195,13 @@ class HvTop(App):
     def _make_container(self, spec, upper=None, name=None, start=True):
         from ..kernel import runtime
         engine = self.engine
-        guess = getattr(engine, "_next_id", 0)  # the id it will get, for its name (hostname)
+        taken = [inst.name for inst in list(engine.vms.values())]
         try:
             c = runtime.create(engine, spec.image, spec.argv,
-                               name=name or container_name(spec.ref, guess),
+                               name=name or container_name(spec.ref, taken),
                                memory=self.mem, tty=True, upper=upper)
         except runtime.ContainerError as exc:
             return f"cannot run a container of {spec.ref}: {exc}"
-        if name is None and c.id != guess:
-            c.name = container_name(spec.ref, c.id)
         self.specs[c.id] = spec
         if start:
             engine.start(c)

@@ -1,21 +1,24 @@
-"""`hv top [IMAGE ...] [--container "IMAGE [COMMAND ...]" ...]`: boot guest images (default: a
-mix of the bundled guests) in VMs, run containers beside them, and watch and steer them all in
-a live TUI."""
+"""`hv top [IMAGE ...] [--container "IMAGE [CMD ...]" ...]`: boot guest images (default: a mix
+of the bundled guests) in VMs, run containers beside them, and watch and steer them all in a
+live TUI: pause, step, kill, restart, weights and caps (`?` in the TUI lists the keys).  Guest
+time follows the host clock here, so idle guests wait in real time; --virtual-time makes it
+follow the instructions, as `hv run` does."""
 import shlex
 import sys
 import time
 
-from ..cli import UsageError
-from ..commands.run import add_machine_options, build
+from ..errors import UsageError
+from ..commands.run import DEFAULT_MEM, add_machine_options, build
 from ..catalog import manifest
-from ..memory import parse_size
 
 DEFAULT_MIX = ("spinner", "worker", "hello", "timer", "compute", "echo", "rogue")
 
 
 def register(sub):
     p = sub.add_parser("top", help="a live TUI: watch and steer the VMs (CPU, memory map, "
-                       "exits, consoles)", description=__doc__.split("\n\n")[0])
+                       "exits, consoles)", description=__doc__.split("\n\n")[0],
+                       epilog="the TUI's memory map draws --host-mem: a smaller one shows "
+                              "each VM's pages larger")
     p.add_argument("images", nargs="*", metavar="IMAGE",
                    help="bundled image names or ELF/.s files (default: "
                         + " ".join(DEFAULT_MIX) + ", those installed)")
@@ -26,9 +29,9 @@ def register(sub):
                         "busybox:1.35, or a rootfs path) with CMD (default: the image's), on "
                         "a terminal; one quoted argument, split as a shell would; repeatable. "
                         "Its memory limit is --mem")
-    add_machine_options(p)
+    add_machine_options(p, wall_clock_default=True)
     p.add_argument("--virtual-time", dest="wall_clock", action="store_false",
-                   help="guest time driven by instructions (default in hv top: wall clock)")
+                   help="guest time follows the instructions the guest ran, as in hv run")
     p.set_defaults(func=cmd_top, wall_clock=True)
 
 
@@ -40,8 +43,9 @@ def default_images():
 
 
 def cmd_top(args):
-    from ..vm import CRASHED
-    from .app import HvTop, vm_name
+    from ..commands.session import describe
+    from ..memory import parse_size
+    from .app import HvTop
 
     if args.n < 1:
         raise UsageError("-n must be at least 1")
@@ -50,10 +54,8 @@ def cmd_top(args):
     if not images and not specs:
         raise UsageError("no IMAGE given and no bundled images installed (see `hv images`)")
     images = [img for img in images for _ in range(args.n)]
-    engine = build(args, images)
-    for vm, image in zip(engine.vms.values(), images):
-        vm.name = vm_name(image, vm.id)
-    app = HvTop(engine, mem=parse_size(args.mem))
+    engine = build(args, images)            # names: the image's, as in hv run and hv demo
+    app = HvTop(engine, mem=parse_size(args.mem or DEFAULT_MEM))
     for ref, argv in specs:
         for _ in range(args.n):
             made = app.new_container(ref, argv, start=False)
@@ -73,8 +75,8 @@ def cmd_top(args):
     app.sampler.sample()
     total = app.sampler.instructions_total()
     for vm in engine.vms.values():
-        if vm.status == CRASHED or vm.outcome.startswith("failed"):
-            print(f"hv top: {vm.name}: {vm.outcome}", file=sys.stderr)
+        if vm.outcome.startswith(("crashed", "failed")):
+            print(f"hv top: {vm.name}: {describe(vm)}", file=sys.stderr)
     kinds = [inst.kind for inst in engine.vms.values() if inst.id in app.sampler.rings]
     n, k = kinds.count("vm"), kinds.count("container")
     what = f"{n} VM{'s' * (n != 1)}" + (f" and {k} container{'s' * (k != 1)}" if k else "")
