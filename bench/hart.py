@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 WARM_START = """
 import time; t0 = time.perf_counter()
 import numpy as np
-from hypervisor import cpu, state as S
+from hypervisor import cpu, icache, state as S
 st = np.zeros(S.STATE_SIZE, np.int64); st[S.RAM_BASE] = 0x80000000; st[S.RAM_SIZE] = 4096
 st[S.TIME_DIV] = 10; st[S.TIMECMP] = -1; st[S.PRIV] = 1; st[S.PC] = 0x80000000
 ram = np.zeros(8192, np.uint8); ram[4096:4100] = [0x13, 0, 0, 0]   # nop
-cpu.run(st, ram, np.array([1], np.int32), np.full(S.TLB_SIZE, -1, np.int64), 1,
+cpu.run(st, ram, np.array([1], np.int32), icache.new_tlb(1), 1,
         np.zeros(1, np.int64))
 assert st[S.INSTRET] == 1
 print(time.perf_counter() - t0)

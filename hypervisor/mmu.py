@@ -12,13 +12,15 @@ A successful translation fills a direct-mapped software TLB of 256 entries, each
 (read tag, write tag, exec tag, host addend), a tag being the virtual page number or -1.  A tag is
 set only for the accesses the entry permits *now* (privilege, SUM, MXR, D bit), so a hit needs no
 permission check: host index = va + addend.  The TLB is flushed by sfence.vma, satp writes,
-privilege changes, SUM/MXR changes and G-stage changes.
+privilege changes, SUM/MXR changes and G-stage changes.  A write tag of a page that has
+decoded instructions carries TLB_HASCODE (icache.py), so that stores to it take the slow path.
 """
 import numpy as np
 from .jit import njit
 
+from .icache import code_written, has_code
 from .state import (ACCESS_EXEC, ACCESS_WRITE, EXIT_GPA, PRIV, PRIV_U, RAM_BASE, RAM_SIZE,
-                    SATP, SSTATUS, TLB_ENTRIES, TLB_SIZE)
+                    SATP, SSTATUS, TLB_ENTRIES, TLB_HASCODE, TLB_SIZE)
 
 # translate() results
 T_OK = 0            # TLB filled for the page
@@ -69,7 +71,7 @@ def _read_pte(ram, h):
 
 
 @njit(cache=True, nogil=True)
-def _walk(st, gmap, ram, va, access):
+def _walk(st, tlb, gmap, ram, va, access):
     """Sv32 walk.  Returns (status, guest-physical address, pte permission bits)."""
     satp = st[SATP]
     a = (satp & 0x3FFFFF) * PAGE
@@ -120,6 +122,7 @@ def _walk(st, gmap, ram, va, access):
     if (pte & want) != want:
         pte |= want
         ram[h] = pte & 0xFF
+        code_written(tlb, h, 1)         # page tables may share a page with code
     if level == 1:
         gpa = ((ppn >> 10) << 22) | (va & 0x3FFFFF)
     else:
@@ -138,7 +141,7 @@ def _walk(st, gmap, ram, va, access):
 def translate(st, tlb, gmap, ram, va, access):
     """Translate ``va`` for ``access`` and fill the TLB entry of its page.  Returns a T_* code."""
     if (st[SATP] >> 31) != 0:
-        status, gpa, perms = _walk(st, gmap, ram, va, access)
+        status, gpa, perms = _walk(st, tlb, gmap, ram, va, access)
         if status != T_OK:
             return status
     else:
@@ -151,7 +154,10 @@ def translate(st, tlb, gmap, ram, va, access):
     vpn = va >> 12
     e = tlb_slot(vpn)
     tlb[e] = vpn if (perms & PTE_R) != 0 else -1
-    tlb[e + 1] = vpn if (perms & PTE_W) != 0 else -1
+    if (perms & PTE_W) != 0:
+        tlb[e + 1] = vpn | TLB_HASCODE if has_code(tlb, h >> 12) else vpn
+    else:
+        tlb[e + 1] = -1
     tlb[e + 2] = vpn if (perms & PTE_X) != 0 else -1
     tlb[e + 3] = (h - (gpa & 0xFFF)) - (vpn << 12)
     return T_OK
@@ -159,10 +165,12 @@ def translate(st, tlb, gmap, ram, va, access):
 
 @njit(cache=True, nogil=True)
 def host_index(st, tlb, gmap, ram, va, access):
-    """(status, host index) of one byte at ``va``: a TLB hit, or translate() then the TLB."""
+    """(status, host index) of one byte at ``va``: a TLB hit, or translate() then the TLB.
+    A caller that writes the byte must call icache.code_written."""
     vpn = va >> 12
     e = tlb_slot(vpn)
-    if tlb[e + access] != vpn:
+    tag = tlb[e + access]
+    if tag != vpn and tag != vpn | TLB_HASCODE:     # (only write tags carry TLB_HASCODE)
         status = translate(st, tlb, gmap, ram, va, access)
         if status != T_OK:
             return status, 0

@@ -8,7 +8,7 @@ A VM is built from a guest image (loader.py) into guest-physical RAM made of hos
                           +--> halted (powered off: pass or fail with a code)
                           +--> crashed (unhandled trap, out of memory, ...: with a reason)
 """
-from . import cpu, monitor
+from . import cpu, icache, monitor
 from . import state as S
 from .devicetree import build_dtb
 from .devices.finisher import Finisher
@@ -22,6 +22,7 @@ from .mmu import tlb_flush
 
 from .lifecycle import CRASHED, CREATED, DONE, HALTED, PAUSED, RUNNING  # noqa: F401 (re-exported)
 TIME_DIV = 10           # cycles per timebase tick: a 100 MHz virtual hart at 10 MHz timebase
+ISAS = {"rv32imac": S.MISA_RV32IMAC, "rv32ima": S.MISA_RV32IMA}    # --isa: C on (default) or off
 SEIP = 1 << 9
 
 
@@ -29,8 +30,9 @@ class VM(Instance):
     kind = "vm"
 
     def __init__(self, engine, vm_id, name, image, mem, bootargs="", prealloc=False,
-                 weight=1024, cap=None, trap_via_monitor=False):
+                 weight=1024, cap=None, trap_via_monitor=False, isa="rv32imac"):
         super().__init__(engine, vm_id, name, mem, weight, cap)
+        self.isa = isa                  # a key of ISAS (the engine checked it)
         self.image = image
         self.bootargs = bootargs
         self.prealloc = prealloc
@@ -64,13 +66,15 @@ class VM(Instance):
         st[S.RES_ADDR] = -1
         st[S.TRAP_VIA_MONITOR] = 1 if (self.trap_via_monitor or self.trace) else 0
         st[S.WALLCLOCK] = 1 if self.engine.wall_clock else 0
+        st[S.MISA] = ISAS[self.isa]
         tlb_flush(self.tlb)
+        icache.flush(self.tlb)
         if self.prealloc:
             self._prealloc()
         for seg in self.image.segments:
             if not self.write_guest(seg.paddr, seg.data + bytes(seg.memsz - len(seg.data))):
                 raise OutOfMemory()
-        dtb = build_dtb(RAM_BASE, self.mem, self.bootargs)
+        dtb = build_dtb(RAM_BASE, self.mem, self.bootargs, isa=self.isa)
         dtb_addr = (RAM_BASE + self.mem - len(dtb)) & ~0xFFF
         if not self.write_guest(dtb_addr, dtb):
             raise OutOfMemory()
