@@ -47,6 +47,9 @@ def add_machine_options(p):
                    help="guest time follows the host clock (default: instruction-driven)")
     p.add_argument("--trap-via-monitor", action="store_true",
                    help="route every guest exception through the monitor (no delegation)")
+    p.add_argument("--isa", choices=("rv32imac", "rv32ima"), default="rv32imac",
+                   help="the guests' ISA: rv32imac (default) or rv32ima (compressed "
+                        "instructions illegal, 4-byte aligned jumps)")
 
 
 def _per_vm(text, count, what, convert):
@@ -95,7 +98,7 @@ def build(args, images):
             engine.create(image, name=name, mem=mem, bootargs=args.append,
                           prealloc=args.prealloc, weight=weights[i] or 1024,
                           cap=caps[i] / 100 if caps[i] else None,
-                          trap_via_monitor=args.trap_via_monitor, trace=trace)
+                          trap_via_monitor=args.trap_via_monitor, trace=trace, isa=args.isa)
     except (ImageError, EngineError) as exc:
         raise UsageError(str(exc)) from None
     return engine
