@@ -32,6 +32,9 @@ GUESTS = [
     ("bench-full", "16M",
      "bench-sv32 plus a 100 Hz timer interrupt re-armed through SBI: the whole monitor at "
      "work; hvlab only (uses SBI)"),
+    ("bench-c", "16M",
+     "bench compiled with compressed instructions (-march=rv32imac_zicsr_zifencei), for the "
+     "speed of RVC code; linked at 0x80000000"),
     ("timer", "16M",
      "Programs the timer via SBI set_timer and counts 10 ticks at 100 Hz, idling in wfi "
      "between interrupts"),
@@ -50,7 +53,7 @@ GUESTS = [
      "Crashes on purpose: a NULL store with stvec = 0, an unhandled trap that kills its VM"),
 ]
 
-BENCH = ("bench", "bench-small", "bench-sv32")   # must contain no ecall
+BENCH = ("bench", "bench-small", "bench-sv32", "bench-c")   # must contain no ecall
 ECALL = 0x00000073
 
 
