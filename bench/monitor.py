@@ -12,6 +12,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # this checkout's hypervisor
 import peers  # noqa: E402
 
 from hypervisor import catalog  # noqa: E402

@@ -23,12 +23,14 @@ from .jit import njit
 
 from .access import M_EXCEPTION, M_EXIT, M_OK, exec_mem
 from .csr import SYS_EXCEPTION, SYS_IDLE, SYS_OK, SYS_SBI, exec_system
-from .decode import (C_ADD, C_ADDI, C_AMO, C_AND, C_ANDI, C_AUIPC, C_BEQ, C_BGE, C_BGEU, C_BLT,
-                     C_BLTU, C_BNE, C_BRMIS, C_DECODE, C_DIV, C_DIVU, C_FENCE, C_FENCE_I, C_JAL,
-                     C_JALR, C_JALR4, C_LB, C_LBU, C_LH, C_LHU, C_LUI, C_LW, C_MUL, C_MULH,
-                     C_MULHSU, C_MULHU, C_OR, C_ORI, C_PAGE_END, C_REM, C_REMU, C_SB, C_SH, C_SLL, C_SLLI,
-                     C_SLT, C_SLTI, C_SLTIU, C_SLTU, C_SRA, C_SRAI, C_SRL, C_SRLI, C_SUB, C_SW,
-                     C_SYSTEM, C_XOR, C_XORI, decode, mem_insn)
+from .decode import (BASE_CLASS, CC_ADD, CC_ADDI, CC_AND, CC_ANDI, CC_BEQ, CC_BNE, CC_JAL,
+                     CC_JALR, CC_LUI, CC_LW, CC_OR, CC_SLLI, CC_SRAI, CC_SRLI, CC_SUB, CC_SW,
+                     CC_XOR, C_ADD, C_ADDI, C_AMO, C_AND, C_ANDI, C_AUIPC, C_BEQ, C_BGE, C_BGEU,
+                     C_BLT, C_BLTU, C_BNE, C_BRMIS, C_DECODE, C_DIV, C_DIVU, C_FENCE, C_FENCE_I,
+                     C_JAL, C_JALR, C_JALR4, C_LB, C_LBU, C_LH, C_LHU, C_LUI, C_LW, C_MUL, C_MULH,
+                     C_MULHSU, C_MULHU, C_OR, C_ORI, C_PAGE_END, C_REM, C_REMU, C_SB, C_SH, C_SLL,
+                     C_SLLI, C_SLT, C_SLTI, C_SLTIU, C_SLTU, C_SRA, C_SRAI, C_SRL, C_SRLI, C_SUB,
+                     C_SW, C_SYSTEM, C_XOR, C_XORI, decode, mem_insn)
 from .icache import code_written, flush, scratch, slot_for
 from .mmu import NO_PAGE, T_GSTAGE, T_OK, T_PAGE_FAULT, tlb_slot, translate
 from .state import (ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, CNT_EXC_DELEGATED, CNT_IRQ, CNT_SBI,
@@ -122,16 +124,28 @@ def _run(st, ram, gmap, tlb, budget, stop):
             while count > 0:
                 rec = tlb[np.uint64((pc >> 1) + rdelta)]
                 lo = np.uint32(rec)                 # the fields (decode.py), unsigned: no
-                cls = lo & 63                       # wraparound test on the indices
+                cls = lo & 127                      # wraparound test on the indices
                 rd = np.uint64((lo >> 8) & 127)
                 rs1 = np.uint64((lo >> 16) & 31)
                 rs2 = np.uint64((lo >> 24) & 31)
                 imm = rec >> 32
-                npc = pc + (lo >> 29)               # + 4, or + 2 for a compressed instruction
+                npc = pc + 4                        # (a compressed twin: pc + 2) not read
+                # from the record, which would chain each pc to the load of the record before
                 # one flat switch on the record's class
                 if cls == C_ADDI:                       # addi (c.addi, c.li, c.mv-like forms...)
                     st[rd] = (st[rs1] + imm) & M32
+                elif cls == CC_ADDI:                    # its compressed twin
+                    npc = pc + 2
+                    st[rd] = (st[rs1] + imm) & M32
                 elif cls == C_LW:                       # lw
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)  # tlb_slot
+                    if tlb[e] != (va >> 12) or va & 3:
+                        reason = R_MEM
+                        break
+                    st[rd] = np.int64(ram32[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(2)])
+                elif cls == CC_LW:                      # its compressed twin
+                    npc = pc + 2
                     va = (st[rs1] + imm) & M32
                     e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)  # tlb_slot
                     if tlb[e] != (va >> 12) or va & 3:
@@ -145,7 +159,22 @@ def _run(st, ram, gmap, tlb, budget, stop):
                         reason = R_MEM                  # (a page with code: tag | TLB_HASCODE)
                         break
                     ram32[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(2)] = st[rs2]
+                elif cls == CC_SW:                      # its compressed twin
+                    npc = pc + 2
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                    if tlb[e + np.uint64(1)] != (va >> 12) or va & 3:
+                        reason = R_MEM                  # (a page with code: tag | TLB_HASCODE)
+                        break
+                    ram32[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(2)] = st[rs2]
                 elif cls == C_BNE:                      # bne
+                    if st[rs1] != st[rs2]:
+                        npc = (pc + imm) & M32
+                        if ((npc - fbase) >> 12) != 0:
+                            reason = R_JUMPED
+                            break
+                elif cls == CC_BNE:                     # its compressed twin
+                    npc = pc + 2
                     if st[rs1] != st[rs2]:
                         npc = (pc + imm) & M32
                         if ((npc - fbase) >> 12) != 0:
@@ -157,7 +186,17 @@ def _run(st, ram, gmap, tlb, budget, stop):
                         if ((npc - fbase) >> 12) != 0:
                             reason = R_JUMPED
                             break
+                elif cls == CC_BEQ:                     # its compressed twin
+                    npc = pc + 2
+                    if st[rs1] == st[rs2]:
+                        npc = (pc + imm) & M32
+                        if ((npc - fbase) >> 12) != 0:
+                            reason = R_JUMPED
+                            break
                 elif cls == C_ADD:                      # add
+                    st[rd] = (st[rs1] + st[rs2]) & M32
+                elif cls == CC_ADD:                     # its compressed twin
+                    npc = pc + 2
                     st[rd] = (st[rs1] + st[rs2]) & M32
                 elif cls == C_BLT:                      # blt (signed: flip the sign bits)
                     if (st[rs1] ^ SIGN) < (st[rs2] ^ SIGN):
@@ -185,11 +224,23 @@ def _run(st, ram, gmap, tlb, budget, stop):
                             break
                 elif cls == C_ANDI:                     # andi
                     st[rd] = st[rs1] & imm
+                elif cls == CC_ANDI:                    # its compressed twin
+                    npc = pc + 2
+                    st[rd] = st[rs1] & imm
                 elif cls == C_SLLI:                     # slli
+                    st[rd] = (st[rs1] << imm) & M32
+                elif cls == CC_SLLI:                    # its compressed twin
+                    npc = pc + 2
                     st[rd] = (st[rs1] << imm) & M32
                 elif cls == C_SRLI:                     # srli
                     st[rd] = st[rs1] >> imm
+                elif cls == CC_SRLI:                    # its compressed twin
+                    npc = pc + 2
+                    st[rd] = st[rs1] >> imm
                 elif cls == C_SRAI:                     # srai
+                    st[rd] = (((st[rs1] ^ SIGN) - SIGN) >> imm) & M32
+                elif cls == CC_SRAI:                    # its compressed twin
+                    npc = pc + 2
                     st[rd] = (((st[rs1] ^ SIGN) - SIGN) >> imm) & M32
                 elif cls == C_LBU:                      # lbu
                     va = (st[rs1] + imm) & M32
@@ -237,9 +288,19 @@ def _run(st, ram, gmap, tlb, budget, stop):
                     ram16[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(1)] = st[rs2] & 0xFFFF
                 elif cls == C_LUI:                      # lui
                     st[rd] = imm & M32
+                elif cls == CC_LUI:                     # its compressed twin
+                    npc = pc + 2
+                    st[rd] = imm & M32
                 elif cls == C_AUIPC:                    # auipc
                     st[rd] = (pc + imm) & M32
                 elif cls == C_JAL:                      # jal (c.j, c.jal)
+                    st[rd] = npc & M32
+                    npc = (pc + imm) & M32
+                    if ((npc - fbase) >> 12) != 0:
+                        reason = R_JUMPED
+                        break
+                elif cls == CC_JAL:                     # its compressed twin
+                    npc = pc + 2
                     st[rd] = npc & M32
                     npc = (pc + imm) & M32
                     if ((npc - fbase) >> 12) != 0:
@@ -252,7 +313,18 @@ def _run(st, ram, gmap, tlb, budget, stop):
                     if ((npc - fbase) >> 12) != 0:
                         reason = R_JUMPED
                         break
+                elif cls == CC_JALR:                    # its compressed twin
+                    npc = pc + 2
+                    t = (st[rs1] + imm) & (M32 - 1)
+                    st[rd] = npc & M32
+                    npc = t
+                    if ((npc - fbase) >> 12) != 0:
+                        reason = R_JUMPED
+                        break
                 elif cls == C_SUB:                      # sub
+                    st[rd] = (st[rs1] - st[rs2]) & M32
+                elif cls == CC_SUB:                     # its compressed twin
+                    npc = pc + 2
                     st[rd] = (st[rs1] - st[rs2]) & M32
                 elif cls == C_MUL:                      # mul
                     st[rd] = (((st[rs1] ^ SIGN) - SIGN) * ((st[rs2] ^ SIGN) - SIGN)) & M32
@@ -272,13 +344,22 @@ def _run(st, ram, gmap, tlb, budget, stop):
                     st[rd] = 1 if st[rs1] < st[rs2] else 0
                 elif cls == C_XOR:                      # xor
                     st[rd] = st[rs1] ^ st[rs2]
+                elif cls == CC_XOR:                     # its compressed twin
+                    npc = pc + 2
+                    st[rd] = st[rs1] ^ st[rs2]
                 elif cls == C_SRL:                      # srl
                     st[rd] = st[rs1] >> (st[rs2] & 31)
                 elif cls == C_SRA:                      # sra
                     st[rd] = (((st[rs1] ^ SIGN) - SIGN) >> (st[rs2] & 31)) & M32
                 elif cls == C_OR:                       # or
                     st[rd] = st[rs1] | st[rs2]
+                elif cls == CC_OR:                      # its compressed twin
+                    npc = pc + 2
+                    st[rd] = st[rs1] | st[rs2]
                 elif cls == C_AND:                      # and
+                    st[rd] = st[rs1] & st[rs2]
+                elif cls == CC_AND:                     # its compressed twin
+                    npc = pc + 2
                     st[rd] = st[rs1] & st[rs2]
                 elif cls == C_MULH:                     # mulh
                     st[rd] = ((((st[rs1] ^ SIGN) - SIGN) * ((st[rs2] ^ SIGN) - SIGN)) >> 32) & M32
@@ -360,7 +441,7 @@ def _run(st, ram, gmap, tlb, budget, stop):
         st[INSTRET] += done
         if reason == R_NONE:
             continue
-        cls = rec & 63                              # the stopped instruction's fields
+        cls = BASE_CLASS[rec & 127]                 # the stopped instruction's fields
         rs1 = np.uint64((rec >> 16) & 31)
         rs2 = np.uint64((rec >> 24) & 31)
         imm = rec >> 32

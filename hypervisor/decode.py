@@ -35,10 +35,23 @@ LEN2 = 2 << 29
  C_ANDI, C_SLLI, C_SRLI, C_SRAI, C_LBU, C_LB, C_LHU, C_LH, C_SB, C_SH,
  C_LUI, C_AUIPC, C_JAL, C_JALR, C_SUB, C_MUL, C_XORI, C_ORI, C_SLTI, C_SLTIU,
  C_SLL, C_SLT, C_SLTU, C_XOR, C_SRL, C_SRA, C_OR, C_AND,
+ # the compressed twins: the same operation, 2 bytes long (the class says so, so the next pc
+ # does not wait for the record's length field: the CPU predicts the dispatch instead)
+ CC_ADDI, CC_LW, CC_SW, CC_BNE, CC_BEQ, CC_ADD, CC_ANDI, CC_SLLI, CC_SRLI, CC_SRAI,
+ CC_LUI, CC_JAL, CC_JALR, CC_SUB, CC_XOR, CC_OR, CC_AND,
  C_MULH, C_MULHSU, C_MULHU, C_DIV, C_DIVU, C_REM, C_REMU,
- C_JALR4, C_FENCE, C_FENCE_I, C_SYSTEM, C_AMO, C_BRMIS, C_PAGE_END, C_ILLEGAL) = range(54)
-N_CLASSES = 54          # < 64: the inner loop masks the class with 63
+ C_JALR4, C_FENCE, C_FENCE_I, C_SYSTEM, C_AMO, C_BRMIS, C_PAGE_END, C_ILLEGAL) = range(71)
+N_CLASSES = 71          # < 128: the inner loop masks the class with 127
 # C_PAGE_END is never decoded: it is the sentinel after each cached page (icache.py)
+
+_TWINS = {C_ADDI: CC_ADDI, C_LW: CC_LW, C_SW: CC_SW, C_BNE: CC_BNE, C_BEQ: CC_BEQ,
+          C_ADD: CC_ADD, C_ANDI: CC_ANDI, C_SLLI: CC_SLLI, C_SRLI: CC_SRLI, C_SRAI: CC_SRAI,
+          C_LUI: CC_LUI, C_JAL: CC_JAL, C_JALR: CC_JALR, C_SUB: CC_SUB, C_XOR: CC_XOR,
+          C_OR: CC_OR, C_AND: CC_AND, C_SYSTEM: C_SYSTEM, C_ILLEGAL: C_ILLEGAL}
+# TWIN[class of the expansion of a 16-bit instruction] = its record's class (-1: cannot occur)
+TWIN = tuple(_TWINS.get(c, -1) for c in range(N_CLASSES))
+# the 32-bit class of each twin (the outer loop's slow paths treat both alike)
+BASE_CLASS = tuple(next((b for b, t in _TWINS.items() if t == c), c) for c in range(N_CLASSES))
 
 _OP_F7_0 = (C_ADD, C_SLL, C_SLT, C_SLTU, C_XOR, C_SRL, C_OR, C_AND)
 _OP_F7_1 = (C_MUL, C_MULH, C_MULHSU, C_MULHU, C_DIV, C_DIVU, C_REM, C_REMU)
@@ -159,7 +172,8 @@ def decode(ins, cext):
         w = expand(p)
         if w < 0:
             return _illegal(p) ^ (LEN4 | LEN2)
-        return decode32(w, True) ^ (LEN4 | LEN2)
+        r = decode32(w, True) ^ (LEN4 | LEN2)
+        return (r & ~0xFF) | TWIN[r & 0xFF]
     return decode32(ins & M32, cext)
 
 
@@ -167,7 +181,7 @@ def decode(ins, cext):
 def mem_insn(rec):
     """The 32-bit load or store word that a C_L*/C_S* record stands for (for the slow path and
     the monitor's MMIO emulation, which decode instruction words)."""
-    cls = rec & 0xFF
+    cls = BASE_CLASS[rec & 127]
     rd = (rec >> 8) & 127
     rs1 = (rec >> 16) & 31
     rs2 = (rec >> 24) & 31

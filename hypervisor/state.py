@@ -42,7 +42,7 @@ TIMECMP = 47    # SBI set_timer deadline in timebase ticks (-1: none). STIP = ti
 TIME_DIV = 48   # cycles per timebase tick (time = CYCLE // TIME_DIV)
 
 # --- LR/SC reservation ----------------------------------------------------------------------------
-RES_ADDR = 49   # reserved virtual address, or -1 when no reservation is held
+RES_ADDR = 49   # the reserved word: its host index (physical), or -1 when none is held
 
 # --- configuration set by the monitor -------------------------------------------------------------
 TRAP_VIA_MONITOR = 50   # 1: every guest exception exits to the monitor before it is delivered

@@ -307,3 +307,19 @@ def test_expansion_matches_the_assembler():
     for (c, w), p, word in zip(pairs, short, words):
         assert len(p) == 1, c
         assert expand(p[0]) == word, (c, w, hex(expand(p[0])), hex(word))
+
+
+def test_every_16_bit_parcel_decodes_to_a_2_byte_record():
+    """All 49,152 parcels with low bits != 11: a record of length 2 whose class is a compressed
+    twin (or c.ebreak's SYSTEM, or illegal), and the 32-bit expansion's operation."""
+    from hypervisor.decode import BASE_CLASS, C_ILLEGAL, C_SYSTEM, N_CLASSES, TWIN, decode
+    twins = {t for t in TWIN if t >= 0}
+    for p in range(1 << 16):
+        if p & 3 == 3:
+            continue
+        rec = decode(p, True)
+        cls = rec & 127
+        assert (rec >> 29) & 7 == 2 and cls < N_CLASSES, hex(p)
+        assert cls in twins or cls in (C_SYSTEM, C_ILLEGAL), hex(p)
+        if expand(p) >= 0:
+            assert BASE_CLASS[cls] == decode(expand(p), True) & 127, hex(p)
