@@ -34,6 +34,10 @@ M32 = 0xFFFFFFFF
 # funct5 values of sc.w and the amo*.w instructions, as a bit set
 AMO_FUNCT5 = sum(1 << f for f in (0x00, 0x01, 0x03, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C))
 MAX_BYTES = 4
+# constants passed to helpers as typed values, not literals: one compiled version of each
+# helper instead of one per literal argument (cold compile time)
+I64 = np.int64
+YES, NO = np.bool_(True), np.bool_(False)
 
 
 @njit(cache=True, nogil=True)
@@ -80,7 +84,7 @@ def _load(ram, hs, size):
 def _store(tlb, ram, hs, size, v):
     for i in range(size):
         ram[hs[i]] = (v >> (8 * i)) & 0xFF
-        code_written(tlb, hs[i], 1)
+        code_written(tlb, hs[i], I64(1))
 
 
 @njit(cache=True, nogil=True)
@@ -102,7 +106,7 @@ def _amo(f5, old, src):
         return old & src
     if f5 == 0x08:      # amoor.w
         return old | src
-    so, ss = _sx(old, 32), _sx(src, 32)
+    so, ss = _sx(old, I64(32)), _sx(src, I64(32))
     if f5 == 0x10:      # amomin.w
         return old if so < ss else src
     if f5 == 0x14:      # amomax.w
@@ -126,10 +130,10 @@ def exec_atomic(st, tlb, gmap, ram, ins, pc, hs):
         if va & 3:
             st[EXIT_TVAL] = va
             return M_EXCEPTION, CAUSE_LOAD_MISALIGNED
-        r, cause = _locate(st, tlb, gmap, ram, va, 4, False, hs, ins, pc, False)
+        r, cause = _locate(st, tlb, gmap, ram, va, I64(4), NO, hs, ins, pc, NO)
         if r != M_OK:
             return r, cause
-        v = _load(ram, hs, 4)
+        v = _load(ram, hs, I64(4))
         if rd != 0:
             st[rd] = v
         st[RES_ADDR] = hs[0]                     # the physical word (aligned: one page)
@@ -137,19 +141,19 @@ def exec_atomic(st, tlb, gmap, ram, ins, pc, hs):
     if va & 3:
         st[EXIT_TVAL] = va
         return M_EXCEPTION, CAUSE_STORE_MISALIGNED
-    r, cause = _locate(st, tlb, gmap, ram, va, 4, True, hs, ins, pc, False)
+    r, cause = _locate(st, tlb, gmap, ram, va, I64(4), YES, hs, ins, pc, NO)
     if r != M_OK:
         return r, cause
     if f5 == 0x03:                               # sc.w: fails unless the reservation holds
         held = st[RES_ADDR] == hs[0]
         st[RES_ADDR] = -1
         if held:
-            _store(tlb, ram, hs, 4, st[rs2])
+            _store(tlb, ram, hs, I64(4), st[rs2])
         if rd != 0:
             st[rd] = 0 if held else 1
         return M_OK, 0
-    old = _load(ram, hs, 4)
-    _store(tlb, ram, hs, 4, _amo(f5, old, st[rs2]))
+    old = _load(ram, hs, I64(4))
+    _store(tlb, ram, hs, I64(4), _amo(f5, old, st[rs2]))
     if rd != 0:
         st[rd] = old
     return M_OK, 0
@@ -164,11 +168,11 @@ def load_store_operand(st, ins):
     if op == 0x03:
         if f3 == 3 or f3 >= 6:
             return 0, 0, False
-        imm = _sx(ins, 32) >> 20
+        imm = _sx(ins, I64(32)) >> 20
     elif op == 0x23:
         if f3 > 2:
             return 0, 0, False
-        imm = ((_sx(ins, 32) >> 20) & ~31) | ((ins >> 7) & 31)
+        imm = ((_sx(ins, I64(32)) >> 20) & ~31) | ((ins >> 7) & 31)
     else:
         return 0, 0, False
     return (st[(ins >> 15) & 31] + imm) & M32, 1 << (f3 & 3), op == 0x23
@@ -182,7 +186,7 @@ def exec_mem(st, tlb, gmap, ram, ins, pc, hs):
     va, size, store = load_store_operand(st, ins)
     if size == 0:
         return M_ILLEGAL, 0
-    r, cause = _locate(st, tlb, gmap, ram, va, size, store, hs, ins, pc, True)
+    r, cause = _locate(st, tlb, gmap, ram, va, size, store, hs, ins, pc, YES)
     if r != M_OK:
         return r, cause
     if store:                                    # sb sh sw

@@ -45,6 +45,8 @@ from .trap import (CAUSE_BREAKPOINT, CAUSE_FETCH_ACCESS, CAUSE_FETCH_MISALIGNED,
 
 M32 = 0xFFFFFFFF
 SIGN = 0x80000000
+I64 = np.int64          # a constant argument passed as I64(c): one compiled version of the
+EXEC = I64(ACCESS_EXEC)  # callee, not one per literal value (cold compile time)
 CHECK_EVERY = 4096      # the stop flag is polled at least this often (instructions)
 
 # why the inner loop stopped
@@ -102,7 +104,7 @@ def _run(st, ram, gmap, tlb, budget, stop):
             wait = timer_update(st)
             irq = pending_irq(st)
             if irq >= 0:
-                npc = trap_enter(st, tlb, INTERRUPT | irq, 0, pc)
+                npc = trap_enter(st, tlb, INTERRUPT | irq, I64(0), pc)
                 if npc < 0:
                     code = RUN_CRASH
                     break
@@ -471,7 +473,7 @@ def _run(st, ram, gmap, tlb, budget, stop):
             va2 = (pc + 2) & M32
             e = tlb_slot(va2 >> 12)
             status = T_OK if tlb[e + 2] == va2 >> 12 else translate(st, tlb, gmap, ram, va2,
-                                                                      ACCESS_EXEC)
+                                                                      EXEC)
             if status == T_OK:
                 p0 |= np.int64(ram16[np.uint64(va2 + tlb[e + 3]) >> np.uint64(1)]) << 16
                 tlb[scr] = decode(p0, cext)     # run from the scratch slot, just this once
@@ -499,7 +501,7 @@ def _run(st, ram, gmap, tlb, budget, stop):
             else:
                 e = tlb_slot(pc >> 12)
                 status = T_OK if tlb[e + 2] == pc >> 12 else translate(st, tlb, gmap, ram, pc,
-                                                                        ACCESS_EXEC)
+                                                                        EXEC)
                 if status == T_OK:
                     fbase = pc & ~0xFFF
                     fadd = tlb[e + 3]

@@ -61,23 +61,23 @@ _STORES = (C_SB, C_SH, C_SW, C_ILLEGAL, C_ILLEGAL, C_ILLEGAL, C_ILLEGAL, C_ILLEG
 _BRANCHES = (C_BEQ, C_BNE, C_ILLEGAL, C_ILLEGAL, C_BLT, C_BGE, C_BLTU, C_BGEU)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64)", cache=True, nogil=True)
 def _sx32(v):
     return ((v & M32) ^ SIGN) - SIGN
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64, int64, int64, int64, int64)", cache=True, nogil=True)
 def record(cls, rd, rs1, rs2, imm):
     """A record of a 32-bit instruction (decode() changes the length of a compressed one)."""
     return cls | (rd << 8) | (rs1 << 16) | (rs2 << 24) | LEN4 | (imm << 32)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64)", cache=True, nogil=True)
 def _dest(rd):
     return X_SINK if rd == 0 else rd
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64)", cache=True, nogil=True)
 def _illegal(raw):
     return record(C_ILLEGAL, 0, 0, 0, _sx32(raw))
 
@@ -172,7 +172,7 @@ def decode(ins, cext):
         w = expand(p)
         if w < 0:
             return _illegal(p) ^ (LEN4 | LEN2)
-        r = decode32(w, True) ^ (LEN4 | LEN2)
+        r = decode32(w, cext) ^ (LEN4 | LEN2)      # (cext is True here)
         return (r & ~0xFF) | TWIN[r & 0xFF]
     return decode32(ins & M32, cext)
 

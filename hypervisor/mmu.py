@@ -122,7 +122,7 @@ def _walk(st, tlb, gmap, ram, va, access):
     if (pte & want) != want:
         pte |= want
         ram[h] = pte & 0xFF
-        code_written(tlb, h, 1)         # page tables may share a page with code
+        code_written(tlb, h, np.int64(1))  # page tables may share a page with code
     if level == 1:
         gpa = ((ppn >> 10) << 22) | (va & 0x3FFFFF)
     else:

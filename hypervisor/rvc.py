@@ -12,46 +12,46 @@ stores (no F or D here).  HINTs (C.NOP with an immediate, C.LI/C.MV/C.ADD with r
 from .jit import njit
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64, int64, int64, int64, int64)", cache=True, nogil=True)
 def _i(imm, rs1, f3, rd, op):
     return ((imm & 0xFFF) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64, int64, int64, int64)", cache=True, nogil=True)
 def _s(imm, rs2, rs1, f3):
     return (((imm >> 5) & 0x7F) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) \
         | ((imm & 31) << 7) | 0x23
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64, int64, int64, int64, int64)", cache=True, nogil=True)
 def _r(f7, rs2, rs1, f3, rd):
     return (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x33
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64, int64, int64)", cache=True, nogil=True)
 def _b(imm, rs1, f3):                   # beq/bne rs1, x0, imm
     return (((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3F) << 25) | (rs1 << 15) | (f3 << 12) \
         | (((imm >> 1) & 0xF) << 8) | (((imm >> 11) & 1) << 7) | 0x63
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64, int64)", cache=True, nogil=True)
 def _j(imm, rd):
     return (((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3FF) << 21) | (((imm >> 11) & 1) << 20) \
         | (((imm >> 12) & 0xFF) << 12) | (rd << 7) | 0x6F
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64, int64)", cache=True, nogil=True)
 def _bit(p, i):
     return (p >> i) & 1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64, int64)", cache=True, nogil=True)
 def _sext(v, bits):
     sign = 1 << (bits - 1)
     return (v ^ sign) - sign
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit("int64(int64)", cache=True, nogil=True)
 def _cj_imm(p):
     """C.J / C.JAL offset[11|4|9:8|10|6|7|3:1|5] from bits 12|11|10:9|8|7|6|5:3|2."""
     v = (_bit(p, 12) << 11) | (_bit(p, 11) << 4) | (((p >> 9) & 3) << 8) | (_bit(p, 8) << 10) \
