@@ -143,8 +143,10 @@ SLOT_STRIDE = RECS_PER_PAGE + 1
 
 def icache_slots(ram_pages):
     """Slots for a VM of ``ram_pages`` guest pages: an eighth of its pages (a power of two),
-    between 4 and ICACHE_MAX_SLOTS.  Each slot is 16 KiB of records, so a VM's whole cache
-    (TLB included) is at most 129 slots = 2.03 MiB (64 MiB of RAM or more), 89 KiB for 64 KiB."""
+    between 4 and ICACHE_MAX_SLOTS.  Each slot is 2,049 records of 8 bytes (16 KiB), so a VM's
+    TLB array (TLB, tags, slots and the scratch slot) is at most 2.03 MiB (128 slots: 64 MiB
+    of RAM or more), 540 KiB with 1 MiB of RAM (32 slots), 92 KiB with 64 KiB (4 slots).
+    The arrays are zero-filled lazily by the OS: pages of slots never used cost no RAM."""
     s = 4
     while s < ICACHE_MAX_SLOTS and s * 2 <= ram_pages // 8:
         s *= 2
