@@ -32,6 +32,17 @@ class Console:
         with self._lock:
             return bytes(self._buf[-n:])
 
+    def since(self, total):
+        """(total now, the bytes written after the first ``total``, complete?) in one read under
+        the lock, so a reader that follows the console (hv top) misses and repeats nothing.
+        Not complete when some of them are already out of the scrollback, or when ``total`` is
+        not a point of this console's history (it was cleared): then all it keeps is given."""
+        with self._lock:
+            new = self.total - total
+            if 0 <= new <= len(self._buf):
+                return self.total, bytes(self._buf[len(self._buf) - new:]), True
+            return self.total, bytes(self._buf), False
+
     def clear(self):
         with self._lock:
             self._buf.clear()

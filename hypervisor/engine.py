@@ -15,7 +15,7 @@ from .devicetree import TIMEBASE_HZ
 from .catalog import resolve_image
 from .memory import PAGE_SIZE, HostMemory, OutOfMemory
 from .scheduler import Scheduler
-from .vm import CREATED, HALTED, ISAS, PAUSED, RUNNING, TIME_DIV, VM
+from .vm import CREATED, HALTED, ISAS, PAUSED, RUNNING, TIME_DIV, VM, InitrdTooLarge
 
 CHUNK = 64
 DEFAULT_HOST_MEM = 256 << 20
@@ -46,8 +46,10 @@ class Engine:
 
     # ------------------------------------------------------------------ lifecycle
     def create(self, image, name=None, mem=DEFAULT_MEM, bootargs="", prealloc=False,
-               weight=1024, cap=None, trap_via_monitor=False, trace=None, isa="rv32imac"):
-        """Build a VM from an image (a bundled name, a path, or a loaded Image).  ``isa``:
+               weight=1024, cap=None, trap_via_monitor=False, trace=None, initrd=None,
+               isa="rv32imac"):
+        """Build a VM from an image (a bundled name, a path, or a loaded Image); ``initrd``:
+        bytes of an initial ramdisk the kernel finds through the device tree (vm.py); ``isa``:
         "rv32imac" (the default) or "rv32ima" (no compressed instructions: misaligned
         2-byte targets trap, as on a hart without C)."""
         if mem % PAGE_SIZE or mem <= 0 or mem > 0x7000_0000:
@@ -64,10 +66,13 @@ class Engine:
                               f"{self.memory.free_pages} free")
         try:
             vm = VM(self, vm_id, name, img, mem, bootargs, prealloc, weight, cap,
-                    trap_via_monitor, isa)
+                    trap_via_monitor, initrd, isa)
         except OutOfMemory:
             self.memory.free(self.memory.pages_of(vm_id))
             raise EngineError(f"{name}: the host has no free memory left to load the image")
+        except InitrdTooLarge as exc:
+            self.memory.free(self.memory.pages_of(vm_id))
+            raise EngineError(str(exc)) from None
         vm.trace = trace
         if trace is not None:
             vm.st[S.TRAP_VIA_MONITOR] = 1

@@ -68,6 +68,13 @@ MISA_RV32IMAC = MISA_RV32IMA | MISA_C
 EXIT_ILEN = 63      # length in bytes (2 or 4) of the exiting instruction (SBI and MMIO exits):
                     # the monitor steps past it by this much
 
+# --- the idle pacing of virtual time (csr._wfi, scheduler.py) -----------------------------------
+SKIP_LIMIT = 76     # wfi may skip virtual time up to this CYCLE; a skip past it waits in host
+                    # time instead (0: no limit; the scheduler keeps it a little ahead of the
+                    # host clock, so an idle guest does not run its timers back to back)
+MEGA_TLB = 77       # 1: the TLB may hold entries of a 4 MiB megapage (sfence.vma by address
+                    # then drops every entry of the address's 4 MiB region, not one page)
+
 # --- exit counters ----------------------------------------------------------------------------
 COUNTERS = 64
 EXIT_NAMES = (

@@ -89,6 +89,32 @@ COMPUTE = """
     j 1b
 """
 
+# powers off through the test finisher: pass (0x5555) or fail with code 3 (0x3333 | 3 << 16)
+PASS = """
+    li a7, 1
+    li a0, 'P'
+    ecall
+    li t0, 0x100000
+    li t1, 0x5555
+    sw t1, 0(t0)
+1:  j 1b
+"""
+FAIL = """
+    li t0, 0x100000
+    li t1, 0x33333
+    sw t1, 0(t0)
+1:  j 1b
+"""
+
+# named labels, for the step window's "in <symbol>" line
+LOOPSYM = """
+    li t0, 0
+loop:
+    addi t0, t0, 1
+    bnez t0, loop
+    j loop
+"""
+
 _cache = {}
 _engines = []
 

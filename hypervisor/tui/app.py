@@ -2,7 +2,8 @@
 
 It owns one Engine (whose worker threads run the VMs) and a Sampler.  A Textual interval timer
 polls every ``poll_interval`` seconds (0.1 by default): the sampler reads every VM's counters
-(numpy reads, no locks held on a VM) and the main screen redraws from them.  Keys act on the
+(numpy reads, no locks held on a VM) into one Snapshot and every panel of the main screen
+redraws from that snapshot.  Keys act on the
 engine's lifecycle API directly (pause, resume, kill, restart, create...), which only takes a
 VM's lock for a moment.  Quitting shuts the engine down: every VM's stop flag is raised and the
 worker threads are joined.
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 from textual.app import App
+from textual.binding import Binding
 
 from ..engine import DEFAULT_MEM, EngineError
 from ..catalog import manifest
@@ -49,6 +51,8 @@ class HvTop(App):
     TITLE = "hv top"
     ESCAPE_TO_MINIMIZE = False
     ENABLE_COMMAND_PALETTE = False
+    # ctrl+q quits from anywhere, the console included (where q goes to the guest)
+    BINDINGS = [Binding("ctrl+q", "quit", "quit", show=False, priority=True)]
 
     def __init__(self, engine, mem=DEFAULT_MEM, poll_interval=0.1, clock=time.perf_counter,
                  choices=None, shutdown_on_exit=True):
@@ -72,13 +76,14 @@ class HvTop(App):
             self.set_interval(self.poll_interval, self.poll)
 
     def poll(self):
-        """Sample every VM and redraw the main screen.  Cheap; never waits for a VM."""
+        """Sample every VM once and redraw the main screen from that one snapshot.  Cheap;
+        never waits for a VM."""
         t0 = time.perf_counter()
         self.poll_times.append(t0)
         self.sampler.sample()
         main = self.main_screen
         if main is not None and main.is_mounted:
-            main.update_view(poll=True)
+            main.update_view()
         self.poll_costs.append(time.perf_counter() - t0)
 
     @property

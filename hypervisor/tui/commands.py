@@ -8,7 +8,7 @@ from ..commands.run import add_machine_options, build
 from ..catalog import manifest
 from ..memory import parse_size
 
-DEFAULT_MIX = ("hello", "timer", "compute", "echo", "rogue")
+DEFAULT_MIX = ("spinner", "worker", "hello", "timer", "compute", "echo", "rogue")
 
 
 def register(sub):
@@ -57,8 +57,8 @@ def cmd_top(args):
     app.sampler.sample()
     total = app.sampler.instructions_total()
     for vm in engine.vms.values():
-        if vm.status == CRASHED:
-            print(f"hv top: {vm.name}: crashed: {vm.reason}", file=sys.stderr)
+        if vm.status == CRASHED or vm.outcome.startswith("failed"):
+            print(f"hv top: {vm.name}: {vm.outcome}", file=sys.stderr)
     print(f"hv top: {len(app.sampler.rings)} VMs retired {total:,} instructions in "
           f"{seconds:.1f} s ({total / seconds / 1e6:.0f} MIPS in all)", file=sys.stderr)
     return 0

@@ -1,4 +1,5 @@
-"""What the UI knows about the VMs: a sample of every VM's counters at each poll.
+"""What the UI knows about the VMs: a sample of every VM's counters at each poll, and one
+snapshot of everything the screen shows, so that every panel draws the same moment.
 
 At each poll (every 100 ms) the sampler copies, for every VM, the wall time, the host time the
 scheduler charged to it (``vm.host_ns``), the instructions retired (``st[INSTRET]``) and the
@@ -13,12 +14,19 @@ The hart records no timestamp per exit (that would cost in its hot loop), so the
 resolution is the poll interval: an honest "how many exits of each cause in each 100 ms".
 
 A minute of samples is kept per VM in a ring whose window is always one contiguous slice.
+
+Each poll also makes a Snapshot: every instance's figures and state (status, pages, weight,
+cap, pc, ...) and a copy of the host's page owners.  The table, the memory map, the sparklines,
+the exits panel and the title all draw from that one snapshot, never from the live instances,
+so they cannot disagree (a worker may change an instance between two widgets' reads).
 """
 import time
 
 import numpy as np
 
 from .. import state as S
+from ..exitcauses import EXIT_CAUSES
+from ..lifecycle import RUNNING
 from ..memory import PAGE_SIZE
 
 PERIOD = 0.1            # seconds between polls
@@ -66,23 +74,94 @@ class Ring:
         return self.t[s], self.host_ns[s], self.instret[s], self.exits[s]
 
 
-class Metrics:
-    """One VM's figures at the latest poll (what the table and the panels show)."""
-    __slots__ = ("cpu", "mips", "instructions", "exit_rate", "top_cause", "exit_totals",
-                 "exit_rates", "alloc_bytes", "mem_bytes", "host_share", "status")
+def state_words(inst):
+    """(word, detail) for an instance: ``Instance.outcome`` (passed, failed (code N), crashed,
+    killed, timed out, stopped by --max-insns, or its status), with ``idle`` for a running
+    instance waiting in wfi.  The detail says how it ended when the word does not: a crash's
+    reason, or how a guest powered off ("test finisher", "SRST shutdown")."""
+    outcome = inst.outcome
+    if outcome.startswith("crashed"):
+        return "crashed", inst.reason
+    if outcome == "running" and inst.idle:
+        return "idle", ""
+    redundant = inst.killed or inst.limited or inst.timed_out or not inst.done
+    return outcome, "" if redundant else inst.reason
 
-    def __init__(self):
-        self.cpu = 0.0                  # fraction of one host core
+
+class Child:
+    """A row under an instance in the table: today nothing has any; a container's processes
+    will (read from ``inst.processes``: objects with ``pid``, ``name`` and ``state``)."""
+    __slots__ = ("key", "pid", "name", "state")
+
+    def __init__(self, parent_id, proc):
+        self.pid = int(getattr(proc, "pid", 0))
+        self.key = f"{parent_id}/{self.pid}"
+        self.name = str(getattr(proc, "name", ""))
+        self.state = str(getattr(proc, "state", ""))
+
+
+class VMSample:
+    """One instance as the UI shows it at one poll: its figures (from the sampler's rings) and
+    its state (copied from the instance).  Every panel draws from these, so they agree."""
+    __slots__ = ("id", "name", "kind", "image", "status", "word", "detail", "outcome", "done",
+                 "idle", "cpu", "mips", "instructions", "exit_rate", "top_cause", "exit_totals",
+                 "exit_rates", "pages", "mem", "host_share", "weight", "cap", "pc", "priv",
+                 "children")
+
+    def __init__(self, inst_id):
+        self.id = inst_id
+        self.cpu = 0.0                  # fraction of one host core over the last second
         self.mips = 0.0
         self.instructions = 0
         self.exit_rate = 0.0            # exits per second, all causes
         self.top_cause = ""
         self.exit_totals = np.zeros(S.N_EXITS, dtype=np.int64)
         self.exit_rates = np.zeros(S.N_EXITS)
-        self.alloc_bytes = 0
-        self.mem_bytes = 0
-        self.host_share = 0.0           # fraction of host memory this VM holds
-        self.status = ""
+
+    def read_state(self, inst, npages):
+        self.name = inst.name
+        self.kind = inst.kind
+        image = getattr(inst, "image", None)
+        self.image = getattr(image, "name", "") or ""
+        self.status = inst.status
+        self.word, self.detail = state_words(inst)
+        self.outcome = inst.outcome
+        self.done = inst.done
+        self.idle = bool(inst.idle)
+        self.pages = inst.pages
+        self.mem = inst.mem
+        self.host_share = inst.pages / npages
+        self.weight = inst.weight
+        self.cap = inst.cap
+        st = inst.st
+        self.pc = int(st[S.PC])
+        self.priv = "S" if st[S.PRIV] == S.PRIV_S else "U"
+        self.children = tuple(Child(inst.id, p) for p in getattr(inst, "processes", None) or ())
+
+    @property
+    def alloc_bytes(self):
+        return self.pages * PAGE_SIZE
+
+
+class Snapshot:
+    """Everything the screen shows at one moment: every instance (in the engine's order) and
+    the host's memory.  Made by Sampler.sample() at each poll; Sampler.restate() re-reads the
+    states (after a key) but not the counters, so the figures stay those of the last poll."""
+
+    def __init__(self, t):
+        self.t = t
+        self.vms = {}                   # id -> VMSample
+        self.npages = 0
+        self.free_pages = 0
+        self.owner = None               # a copy of engine.memory.owner
+
+    @property
+    def running(self):
+        return sum(1 for v in self.vms.values() if v.status == RUNNING and not v.idle)
+
+    @property
+    def idle(self):
+        return sum(1 for v in self.vms.values() if v.status == RUNNING and v.idle)
 
 
 class Sampler:
@@ -92,20 +171,24 @@ class Sampler:
         self.period = period
         self.capacity = int(round(history / period)) + 2
         self.rings = {}                 # vm id -> Ring
-        self.metrics = {}               # vm id -> Metrics
         self.now = 0.0
         self.samples = 0
         self.earlier = {}               # vm id -> instructions retired before its restarts
         self.removed = 0                # instructions retired by VMs no longer listed
+        self.snapshot = Snapshot(0.0)
+
+    @property
+    def metrics(self):
+        """id -> VMSample of the current snapshot."""
+        return self.snapshot.vms
 
     def sample(self):
-        """Read every VM's counters once and update the metrics.  Never blocks on a VM."""
+        """Read every VM's counters once, add them to the rings and make a new snapshot.
+        Never blocks on a VM.  Returns the snapshot."""
         now = self.now = self.clock()
         self.samples += 1
-        npages = self.engine.memory.npages
-        seen = set()
+        snap = Snapshot(now)
         for vm in list(self.engine.vms.values()):
-            seen.add(vm.id)
             st = vm.st
             exits = st[S.COUNTERS:S.COUNTERS + S.N_EXITS].copy()
             instret = int(st[S.INSTRET])
@@ -118,35 +201,56 @@ class Sampler:
                 self.earlier[vm.id] = self.earlier.get(vm.id, 0) + last
                 ring.clear()
             ring.add(now, vm.host_ns, instret, exits)
-            m = self.metrics.get(vm.id) or Metrics()
-            self.metrics[vm.id] = m
+            m = snap.vms[vm.id] = VMSample(vm.id)
             self._rates(ring, m)
             m.instructions = instret
             m.exit_totals = exits
-            m.alloc_bytes = vm.pages * PAGE_SIZE
-            m.mem_bytes = vm.mem
-            m.host_share = vm.pages / npages
-            m.status = vm.status
-        for gone in set(self.rings) - seen:
+        for gone in set(self.rings) - set(snap.vms):
             ring = self.rings.pop(gone)
             self.removed += self.earlier.pop(gone, 0) + int(ring.instret[ring._end() - 1])
-            self.metrics.pop(gone, None)
+        self.snapshot = snap
+        self._read_states(snap)
+        return snap
+
+    def restate(self):
+        """Re-read every instance's state (status, pages, weight, cap, ...) and the host's
+        memory into the current snapshot, keeping its figures: what a key changed shows at
+        once, in every panel alike.  Instances created since the last poll join with no figures
+        yet; removed ones leave."""
+        snap = self.snapshot
+        vms = {}
+        for vm in list(self.engine.vms.values()):
+            vms[vm.id] = snap.vms.get(vm.id) or VMSample(vm.id)
+        snap.vms = vms
+        self._read_states(snap)
+        return snap
+
+    def _read_states(self, snap):
+        mem = self.engine.memory
+        snap.npages = mem.npages
+        for vm in list(self.engine.vms.values()):
+            m = snap.vms.get(vm.id)
+            if m is not None:
+                m.read_state(vm, mem.npages)
+        snap.owner = mem.owner.copy()           # a snapshot: workers allocate meanwhile
+        snap.free_pages = mem.free_pages
 
     def instructions_total(self):
         """Instructions retired by every VM seen, across restarts (as of the last sample)."""
         return self.removed + sum(self.earlier.values()) + sum(
-            m.instructions for m in self.metrics.values())
+            m.instructions for m in self.snapshot.vms.values())
 
     def _rates(self, ring, m):
         k = int(round(RATE_WINDOW / self.period)) + 1
         t, host_ns, instret, exits = ring.last(k)
         dt = t[-1] - t[0] if len(t) > 1 else 0.0
         if dt <= 0:
-            m.cpu = m.mips = m.exit_rate = 0.0
-            m.exit_rates = np.zeros(S.N_EXITS)
-            m.top_cause = ""
             return
-        m.cpu = (host_ns[-1] - host_ns[0]) / 1e9 / dt
+        # The scheduler charges host time when a slice ends, in lumps (a slice runs on past
+        # its 4 ms until the hart's current batch of instructions is done), so a window can
+        # catch a little more than its length.  One VM is one hart: it cannot use more than
+        # one core, so the excess is a sampling artefact and is clipped.
+        m.cpu = min(1.0, max(0.0, (host_ns[-1] - host_ns[0]) / 1e9 / dt))
         m.mips = (instret[-1] - instret[0]) / 1e6 / dt
         m.exit_rates = (exits[-1] - exits[0]) / dt
         m.exit_rate = float(m.exit_rates.sum())
@@ -200,9 +304,6 @@ def fmt_bytes(n):
     return f"{n}B"
 
 
-SHORT_CAUSE = {"csr_read": "csr_rd", "csr_write": "csr_wr", "exc_delegated": "exc_deleg",
-               "exc_monitor": "exc_mon"}
-
-
 def short_cause(name):
-    return SHORT_CAUSE.get(name, name)
+    """The short label of an exit cause (exitcauses.py), for narrow columns."""
+    return EXIT_CAUSES[name][0] if name in EXIT_CAUSES else name

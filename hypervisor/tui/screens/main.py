@@ -1,28 +1,50 @@
-"""The main screen: VM table, host memory map, CPU sparklines, and the selected VM's console,
-exits by cause and trap timeline.  Its keys steer the selected VM."""
+"""The main screen: the instance table, the host memory map, CPU sparklines, and the selected
+VM's console, exits by cause and trap timeline.  Its keys steer the selected VM.
+
+Two layouts, picked from the terminal's size at each resize:
+
+    full     (at least 120x38)  table / memory map | sparklines / detail / console | exits | timeline
+    compact  (anything smaller) table / detail / console | one side panel, `v` picks which
+                                (exits, timeline, memory map, CPU sparklines)
+
+Every panel draws from the same Snapshot (sampler.py): the one taken at the last poll, with
+the states re-read after a key.  So the table and the panels never disagree."""
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Input
 
+from ...lifecycle import CREATED, PAUSED, RUNNING
 from ...memory import PAGE_SIZE
-from ...vm import CREATED, PAUSED, RUNNING
 from ..sampler import fmt_bytes
-from ..widgets import STATE_STYLES, LinePanel, set_titles, vm_colour, vm_state
+from ..widgets import LinePanel, set_titles, state_style, vm_colour
 from ..widgets.console_view import ConsoleView
 from ..widgets.exits_panel import ExitsPanel
+from ..widgets.key_bar import KeyBar
 from ..widgets.memory_map import MemoryMap
 from ..widgets.sparklines import CpuSparklines
 from ..widgets.trap_timeline import TrapTimeline
-from ..widgets.vm_table import COLUMN_KEYS, VMTable
+from ..widgets.vm_table import VMTable, state_rank
 from .confirm_kill import ConfirmKillScreen
 from .help import HelpScreen
 from .picker import PickerScreen
 from .step import StepScreen
 
-TABLE_EVERY = 5         # the table's figures are redrawn every 5th poll (2 a second): a
-                        # DataTable repaints every cell on any change, the costliest thing here
 MIN_WEIGHT, MAX_WEIGHT = 16, 16384
+FULL_SIZE = (120, 38)           # the smallest terminal for the full layout
+SIDE_PANELS = ("exits", "timeline", "memmap-c", "sparks-c")
+SIDE_NAMES = {"exits": "exits", "timeline": "timeline", "memmap-c": "memory map",
+              "sparks-c": "CPU sparklines"}
+FULL_BOTTOM, COMPACT_BOTTOM = 15, 8     # the least height of the bottom row
+
+# the key bar, most useful first (what does not fit is dropped from the end; the help screen
+# has them all)
+TABLE_KEYS = (("⏎", "console", "console"), ("p", "pause", "pause"), ("k", "kill", "kill"),
+              ("v", "panel", "side_panel"), ("s", "step", "step"), ("r", "restart", "restart"),
+              ("n", "new", "new"), ("+-", "weight", "weight(2)"), ("c", "cap", "cap"),
+              ("m", "map", "map_zoom"), ("/", "filter", "filter"), ("<>", "sort", "sort_column(1)"),
+              ("x", "remove", "remove"), ("z", "full console", "zoom"))
+CONSOLE_KEYS = (("esc", "back to the table", "leave_console"), ("pgup pgdn", "scroll", ""))
 
 
 def next_cap(cap):
@@ -36,69 +58,107 @@ def next_cap(cap):
     return None
 
 
-class DetailLine(LinePanel):
-    """One line about the selected VM: its image, state and why, where its hart is."""
-    vm = None
+class TitleBar(LinePanel):
+    """The top line: how many instances in which states, the host's memory, the poll period;
+    the parts on the right go first when the terminal is narrow."""
+    snapshot = None
+    period = 0.1
 
     def build(self):
-        vm = self.vm
-        if vm is None:
+        snap = self.snapshot
+        width = self.content_size.width
+        if snap is None or width <= 0:
+            return [[(" hv top", "bold")]]
+        n = len(snap.vms)
+        counts = {}
+        for m in snap.vms.values():
+            word = m.word.split(" ")[0]
+            counts[word] = counts.get(word, 0) + 1
+        states = ", ".join(f"{counts[w]} {w}" for w in sorted(counts, key=state_rank))
+        used = (snap.npages - snap.free_pages) * PAGE_SIZE
+        parts = [(" hv top", "bold"), (f" · {n} VM{'s' * (n != 1)}", ""),
+                 (f": {states}" if states else "", ""),
+                 (f" · host memory {fmt_bytes(used)} of {fmt_bytes(snap.npages * PAGE_SIZE)}",
+                  ""), (f" · every {int(self.period * 1000)} ms", "dim")]
+        while len(parts) > 2 and sum(len(t) for t, _ in parts) > width:
+            parts.pop(2 if len(parts) == 3 else -1)
+        return [parts]
+
+
+class DetailLine(LinePanel):
+    """One line about the selected instance: name, image, state in words (and why), pc."""
+    sample = None
+
+    def build(self):
+        m = self.sample
+        if m is None:
             return [[("no VM selected", "dim")]]
-        state = vm_state(vm)
-        line = [(f" {vm.name} ", f"bold {vm_colour(vm.id)}"), (f"{vm.image.name}  ", "dim"),
-                (state, STATE_STYLES[state])]
-        if vm.reason:
-            line.append((f": {vm.reason}", STATE_STYLES[state]))
-        if not vm.done:
-            st = vm.st
-            line.append((f"  pc {int(st[32]):#010x} {'S' if st[33] else 'U'}-mode", "dim"))
+        line = [(f" {m.name} ", f"bold {vm_colour(m.id)}")]
+        if m.kind != "vm":
+            line.append((f"{m.kind} ", "dim"))
+        if m.image:
+            line.append((f"{m.image}  ", "dim"))
+        line.append((m.outcome, state_style(m.word)))
+        if m.detail and m.detail not in m.outcome:
+            line.append((f" ({m.detail})", "dim"))
+        if m.word == "idle":
+            line.append((" (waiting in wfi)", "dim"))
+        if not m.done:
+            line.append((f"  pc {m.pc:#010x} {m.priv}-mode", "dim"))
         return [line]
 
 
 class MainScreen(Screen):
+    ALLOW_IN_MAXIMIZED_VIEW = "KeyBar"
     BINDINGS = [
-        Binding("p", "pause", "pause/resume"),
-        Binding("k", "kill", "kill"),
-        Binding("r", "restart", "restart"),
-        Binding("n", "new", "new VM"),
-        Binding("plus,equals_sign", "weight(2)", "weight↑", key_display="+"),
-        Binding("minus", "weight(0.5)", "weight↓", key_display="-"),
-        Binding("c", "cap", "cap"),
-        Binding("enter", "console", "console", key_display="⏎"),
-        Binding("z", "zoom", "zoom console", show=False),
-        Binding("s", "step", "step"),
-        Binding("slash", "filter", "filter", key_display="/"),
-        Binding("x", "remove", "remove", show=False),
-        Binding("less_than_sign", "sort_column(-1)", "sort <", show=False),
-        Binding("greater_than_sign", "sort_column(1)", "sort >", show=False),
-        Binding("o", "sort_reverse", "reverse order", show=False),
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("q", "app.quit", "quit"),
+        Binding("p", "pause", show=False),
+        Binding("k", "kill", show=False),
+        Binding("r", "restart", show=False),
+        Binding("n", "new", show=False),
+        Binding("plus,equals_sign", "weight(2)", show=False),
+        Binding("minus", "weight(0.5)", show=False),
+        Binding("c", "cap", show=False),
+        Binding("z", "zoom", show=False),
+        Binding("s", "step", show=False),
+        Binding("v", "side_panel", show=False),
+        Binding("m", "map_zoom", show=False),
+        Binding("slash", "filter", show=False),
+        Binding("x", "remove", show=False),
+        Binding("less_than_sign", "sort_column(-1)", show=False),
+        Binding("greater_than_sign", "sort_column(1)", show=False),
+        Binding("o", "sort_reverse", show=False),
+        Binding("question_mark,f1", "help", show=False),
+        Binding("q", "app.quit", show=False),
     ]
 
     def __init__(self):
         super().__init__()
         self.filter_text = ""
-        self.polls = 0
+        self.side = "exits"             # the side panel of the compact layout
+        self.compact = None
 
     def compose(self):
         app = self.app
-        yield Header(show_clock=False)
+        yield TitleBar(id="title")
         yield VMTable(id="vms")
         with Horizontal(id="middle"):
-            yield MemoryMap(app.engine, id="memmap")
-            yield CpuSparklines(app.engine, app.sampler, id="sparks")
+            yield MemoryMap(id="memmap")
+            yield CpuSparklines(app.sampler, id="sparks")
         yield DetailLine(id="detail")
         with Horizontal(id="bottom"):
             yield ConsoleView(id="console")
-            yield ExitsPanel(app.sampler, id="exits")
+            yield ExitsPanel(id="exits")
             yield TrapTimeline(app.sampler, id="timeline")
+            yield MemoryMap(id="memmap-c")
+            yield CpuSparklines(app.sampler, id="sparks-c")
         yield Input(placeholder="filter VMs by name (enter: keep, esc: clear)", id="filter")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self):
+        self.query_one(TitleBar).period = self.app.sampler.period
         self.table.focus()
-        self.update_view()
+        self._layout()
+        self.refresh_view()
 
     # ------------------------------------------------------------------ parts
     @property
@@ -109,60 +169,92 @@ class MainScreen(Screen):
     def console(self):
         return self.query_one(ConsoleView)
 
+    @property
+    def snapshot(self):
+        return self.app.sampler.snapshot
+
     def selected_vm(self):
         vm_id = self.table.selected_id
         return self.app.engine.vms.get(vm_id) if vm_id is not None else None
 
-    def visible_vms(self):
-        vms = list(self.app.engine.vms.values())
-        if self.filter_text:
-            vms = [vm for vm in vms if self.filter_text.lower() in vm.name.lower()]
-        return vms
+    # ------------------------------------------------------------------ layout
+    def on_resize(self, event):
+        self._layout()
+
+    def _layout(self):
+        width, height = self.size
+        if width <= 0 or height <= 0:
+            return
+        compact = width < FULL_SIZE[0] or height < FULL_SIZE[1]
+        self.compact = compact
+        self.set_class(not compact, "-full")
+        self.set_class(compact, "-compact")
+        for name in SIDE_PANELS:
+            self.set_class(compact and self.side == name, f"-side-{name}")
+        self._fit_table()
+        self.update_keys()
+
+    def _fit_table(self):
+        """The table as tall as its rows, leaving the rest of the screen its least height."""
+        height = self.size.height
+        if height <= 0:
+            return
+        rest = 3 + (10 + FULL_BOTTOM if not self.compact else COMPACT_BOTTOM)
+        rows = len(self.table.rows) or 1
+        want = max(4, min(rows + 3, height - rest))
+        if self.table.styles.height is None or self.table.styles.height.value != want:
+            self.table.styles.height = want       # a layout change: only when it changes
+
+    def update_keys(self):
+        """The key bar for the mode: the table's keys, or the console's while it has them."""
+        if self.console.has_focus:
+            hints = [(k, label, action, False) for k, label, action in CONSOLE_KEYS]
+            hints += [("f1", "help", "help", True), ("^q", "quit", "app.quit", True)]
+        else:
+            hints = [(k, label, action, False) for k, label, action in TABLE_KEYS
+                     if action != "side_panel" or self.compact]
+            hints += [("?", "help", "help", True), ("q", "quit", "app.quit", True)]
+        self.query_one(KeyBar).show(hints)
+
+    def on_descendant_focus(self, event):
+        self.update_keys()
+
+    def on_descendant_blur(self, event):
+        self.update_keys()
 
     # ------------------------------------------------------------------ refreshing
-    def update_view(self, poll=False):
-        """Show the latest sample and the VMs' current states.  Called at each poll (the table
-        then only every TABLE_EVERY polls) and, for everything, after each key."""
-        app = self.app
-        engine, sampler = app.engine, app.sampler
+    def refresh_view(self):
+        """After a key: re-read the instances' states into the snapshot and redraw."""
+        self.app.sampler.restate()
+        self.update_view()
+
+    def update_view(self):
+        """Draw every panel from the current snapshot (a poll made it)."""
+        snap = self.snapshot
         table = self.table
-        if poll:
-            self.polls += 1
-        vms = self.visible_vms()
-        if not poll or self.polls % TABLE_EVERY == 1 or table.row_count != len(vms):
-            table.sync(vms, sampler.metrics)
-            set_titles(table, f"VMs · sorted by {table.sort_label()}" + (
-                f" · filter: {self.filter_text}" if self.filter_text else ""))
-            height = min(len(vms), 12) + 3
-            if table.styles.height is None or table.styles.height.value != height:
-                table.styles.height = height          # a layout change: only when it changes
-        vm = self.selected_vm()
-        sparks = self.query_one(CpuSparklines)
-        sparks.vm_ids = [int(k.value) for k in table.ordered_row_keys()]
-        self.console.follow(vm)
+        table.show(snap, self.filter_text)
+        self._fit_table()
+        m = snap.vms.get(table.selected_id)
+        self.console.follow(self.app.engine.vms.get(m.id) if m is not None else None)
         detail = self.query_one(DetailLine)
-        detail.vm = vm
+        detail.sample = m
         detail.update_view()
-        self.query_one(ExitsPanel).show(vm)
-        self.query_one(TrapTimeline).show(vm)
-        self.query_one(MemoryMap).update_view()
-        sparks.update_view()
-        mem = engine.memory
-        used = mem.npages - mem.free_pages
-        running = sum(1 for v in engine.vms.values() if v.status == RUNNING)
-        self.sub_title = (f"{len(engine.vms)} VMs, {running} running · host memory "
-                          f"{fmt_bytes(used * PAGE_SIZE)} of {fmt_bytes(mem.npages * PAGE_SIZE)}"
-                          f" · polled every {int(sampler.period * 1000)} ms")
+        self.query_one(ExitsPanel).show(m)
+        self.query_one(TrapTimeline).show(m)
+        for memmap in self.query(MemoryMap):
+            memmap.show(snap)
+        order = table.ordered_ids()
+        for sparks in self.query(CpuSparklines):
+            sparks.show(snap, order)
+        title = self.query_one(TitleBar)
+        title.snapshot = snap
+        title.update_view()
 
-    def on_data_table_row_highlighted(self, event):
+    def on_vmtable_moved(self, event):
         self.update_view()
 
-    def on_data_table_row_selected(self, event):
+    def on_vmtable_chosen(self, event):
         self.action_console()
-
-    def on_data_table_header_selected(self, event):
-        self.table.set_sort(event.column_key.value)
-        self.update_view()
 
     # ------------------------------------------------------------------ console
     def action_console(self):
@@ -175,15 +267,31 @@ class MainScreen(Screen):
             self.console.focus()
             self.maximize(self.console)
 
-    def on_console_view_leave(self, event):
+    def action_leave_console(self):
         if self.maximized is not None:
             self.minimize()
         self.table.focus()
+
+    def on_console_view_leave(self, event):
+        self.action_leave_console()
 
     def on_console_view_typed(self, event):
         vm = self.app.engine.vms.get(self.console.vm_id)
         if vm is not None and not vm.done:
             self.app.engine.send_input(vm, event.data)
+
+    # ------------------------------------------------------------------ panels
+    def action_side_panel(self):
+        """Compact layout: show the next side panel."""
+        i = SIDE_PANELS.index(self.side)
+        self.side = SIDE_PANELS[(i + 1) % len(SIDE_PANELS)]
+        self._layout()
+        if self.compact:
+            self.notify(f"side panel: {SIDE_NAMES[self.side]} (v: next)", timeout=1.5)
+
+    def action_map_zoom(self):
+        for memmap in self.query(MemoryMap):
+            memmap.toggle_zoom()
 
     # ------------------------------------------------------------------ filter
     def action_filter(self):
@@ -231,21 +339,22 @@ class MainScreen(Screen):
         elif vm.status == CREATED:
             engine.start(vm)
         else:
-            self.notify(f"{vm.name} has {vm.status}: r restarts it", severity="warning")
-        self.update_view()
+            self.notify(f"{vm.name} has ended ({vm.outcome}): r restarts it",
+                        severity="warning")
+        self.refresh_view()
 
     def action_kill(self):
         vm = self._vm_or_say()
         if vm is None:
             return
         if vm.done:
-            self.notify(f"{vm.name} has already {vm.status}: x removes it from the list")
+            self.notify(f"{vm.name} has ended ({vm.outcome}): x removes it from the list")
             return
 
         def answer(yes):
             if yes and not vm.done:
                 self.app.engine.kill(vm)
-            self.update_view()
+            self.refresh_view()
         self.app.push_screen(ConfirmKillScreen(vm), answer)
 
     def action_restart(self):
@@ -256,33 +365,33 @@ class MainScreen(Screen):
             self.app.engine.restart(vm)
         except Exception as exc:        # noqa: BLE001  (out of memory at boot, ...)
             self.notify(f"{vm.name}: restart failed: {exc}", severity="error")
-        self.update_view()
+        self.refresh_view()
 
     def action_remove(self):
         vm = self._vm_or_say()
         if vm is None:
             return
         if not vm.done or vm.on_cpu:
-            self.notify(f"{vm.name} is {vm.status}: kill it first (k)", severity="warning")
+            self.notify(f"{vm.name} is {vm.outcome}: kill it first (k)", severity="warning")
             return
         engine = self.app.engine
         with engine.scheduler.cond:         # the workers iterate engine.vms under this lock
             engine.remove(vm)
-        self.update_view()
+        self.refresh_view()
 
     def action_weight(self, factor):
         vm = self._vm_or_say()
         if vm is None:
             return
         vm.weight = int(min(MAX_WEIGHT, max(MIN_WEIGHT, round(vm.weight * float(factor)))))
-        self.update_view()
+        self.refresh_view()
 
     def action_cap(self):
         vm = self._vm_or_say()
         if vm is None:
             return
         vm.cap = next_cap(vm.cap)
-        self.update_view()
+        self.refresh_view()
 
     def action_new(self):
         choices = self.app.image_choices()
@@ -297,7 +406,7 @@ class MainScreen(Screen):
             if isinstance(vm, str):
                 self.notify(vm, severity="error")
                 return
-            self.update_view()
+            self.refresh_view()
             self.table.select_id(vm.id)
             self.update_view()
         self.app.push_screen(PickerScreen(choices), picked)
@@ -307,15 +416,16 @@ class MainScreen(Screen):
         if vm is None:
             return
         if vm.status not in (PAUSED, CREATED):
-            self.notify(f"{vm.name} is {vm.status}: pause it first (p) to single-step it",
+            self.notify(f"{vm.name} is {vm.outcome}: pause it first (p) to single-step it",
                         severity="warning")
             return
-        self.app.push_screen(StepScreen(vm), lambda _: self.update_view())
+        self.app.push_screen(StepScreen(vm), lambda _: self.refresh_view())
 
     def action_sort_column(self, delta):
         table = self.table
-        i = (COLUMN_KEYS.index(table.sort_column) + int(delta)) % len(COLUMN_KEYS)
-        table.set_sort(COLUMN_KEYS[i], reverse=table.sort_reverse)
+        keys = table.visible_keys() or [table.sort_column]
+        i = keys.index(table.sort_column) if table.sort_column in keys else -1
+        table.set_sort(keys[(i + int(delta)) % len(keys)], reverse=table.sort_reverse)
         self.update_view()
 
     def action_sort_reverse(self):
@@ -324,4 +434,3 @@ class MainScreen(Screen):
 
     def action_help(self):
         self.app.push_screen(HelpScreen())
-

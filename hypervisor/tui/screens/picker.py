@@ -1,4 +1,5 @@
 """`n`: pick a bundled image for a new VM.  Dismisses with the chosen ImageChoice or None."""
+from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -16,7 +17,10 @@ class PickerScreen(ModalScreen):
     def compose(self):
         with Vertical(id="picker-box"):
             yield Static("New VM from a bundled image  [dim](enter: boot it, esc: cancel)[/dim]")
-            yield OptionList(*[Option(f"{c.name:<12} {c.description}", id=str(i))
+            # one line per image (the description cut to fit), so 80x24 shows a dozen
+            yield OptionList(*[Option(Text.assemble((f"{c.name:<12} ", "bold"), c.description,
+                                                    no_wrap=True, overflow="ellipsis"),
+                                      id=str(i))
                                for i, c in enumerate(self.choices)], id="picker-list")
 
     def on_mount(self):

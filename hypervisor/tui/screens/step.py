@@ -7,7 +7,7 @@ import bisect
 from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -71,7 +71,8 @@ def symbol_at(symbols, pc):
 
 
 def describe(vm, pc, disassemble=None):
-    """'pc: word  text' for the instruction at pc."""
+    """'pc: word  text' for the instruction at pc.  A symbol in <> in the text is what the
+    disassembler found for an operand (a branch or jump target), as in objdump."""
     word = fetch(vm, pc)
     if word is None:
         return f"{pc:08x}: (not mapped: the fetch would fault)"
@@ -97,7 +98,7 @@ class StepScreen(ModalScreen):
         self.disassemble = _disassembler()
 
     def compose(self):
-        with Vertical(id="step-box"):
+        with VerticalScroll(id="step-box"):
             yield Static(id="step-head")
             yield Static(id="step-regs")
             yield Static(id="step-history")
@@ -129,10 +130,12 @@ class StepScreen(ModalScreen):
         head.append(f"  {vm.status}" + (f" ({vm.reason})" if vm.reason else ""))
         head.append(f"   priv {'S' if st[S.PRIV] == S.PRIV_S else 'U'}"
                     f"   instret {int(st[S.INSTRET]):,}\n")
-        head.append("next  ", "dim")
+        # where the pc is, labelled, on its own line: a symbol in <> on the instruction line
+        # is one of its operands (a branch target), as objdump prints it
+        head.append("in    ", "dim")
+        head.append(sym or "(no symbol)", "bold" if sym else "dim")
+        head.append("\nnext  ", "dim")
         head.append(describe(vm, pc, self.disassemble), "bold yellow")
-        if sym:
-            head.append(f"   <{sym}>", "dim")
         self.query_one("#step-head", Static).update(head)
 
         grid = Table.grid(padding=(0, 2))
@@ -152,17 +155,21 @@ class StepScreen(ModalScreen):
                      for name, idx in CSRS]
         csr_cells.insert(0, Text.assemble(("      pc ", "dim"), (f"{pc:08x}",
                                            "bold reverse" if S.PC in changed else "")))
+        per_row = max(2, min(5, (self.app.size.width - 6) // 19))     # 80 columns: 3 a row
         csrs = Table.grid(padding=(0, 2))
-        for _ in range(5):
+        for _ in range(per_row):
             csrs.add_column()
-        csrs.add_row(*csr_cells[:5])
-        csrs.add_row(*csr_cells[5:])
+        for i in range(0, len(csr_cells), per_row):
+            csrs.add_row(*csr_cells[i:i + per_row])
+        short = self.app.size.height < 30       # 24 rows: no blank line, fewer past steps
         box = Table.grid()
         box.add_row(grid)
-        box.add_row("")
+        if not short:
+            box.add_row("")
         box.add_row(csrs)
         self.query_one("#step-regs", Static).update(box)
+        keep = 6 if not short else max(1, self.app.size.height - 21)
         hist = Text("stepped here:\n" if self.history else "", style="dim")
-        for line in self.history:
+        for line in self.history[-keep:]:
             hist.append(f"  {line}\n", "dim")
         self.query_one("#step-history", Static).update(hist)

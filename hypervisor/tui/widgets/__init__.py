@@ -17,8 +17,15 @@ FREE_COLOUR = "#4e4e4e"
 CAUSE_COLOURS = ("#5f87ff", "#5fafff", "#af87ff", "#8a8a8a", "#d787af", "#87d787",
                  "#ffd75f", "#ffaf5f", "#5fd7d7", "#d7d787", "#ff5f5f", "#afaf87")
 
+# the state words (sampler.state_words, from Instance.outcome), by their first word
 STATE_STYLES = {"running": "green", "idle": "cyan", "paused": "yellow", "created": "blue",
-                "halted": "bright_black", "crashed": "bold red"}
+                "passed": "bold green", "failed": "bold red", "crashed": "bold red",
+                "killed": "bright_black", "timed": "yellow", "stopped": "bright_black",
+                "halted": "bright_black"}
+
+
+def state_style(word):
+    return STATE_STYLES.get(word.split(" ", 1)[0], "")
 
 
 def set_titles(widget, title=None, subtitle=None):
@@ -31,13 +38,6 @@ def set_titles(widget, title=None, subtitle=None):
 
 def vm_colour(vm_id):
     return VM_COLOURS[(vm_id - 1) % len(VM_COLOURS)]
-
-
-def vm_state(vm):
-    """The state word shown for a VM: its status, or 'idle' while it waits in wfi."""
-    if vm.status == "running" and vm.idle:
-        return "idle"
-    return vm.status
 
 
 

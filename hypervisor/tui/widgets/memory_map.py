@@ -1,19 +1,25 @@
 """The host memory map: the host's page array drawn as cells coloured by owning VM.
 
-Each cell stands for a run of consecutive host pages (as many as it takes to fit the whole
-array in the widget).  Its colour is the owner holding most of those pages (the monitor, or a
-VM); its glyph says how full the run is:
+Each cell stands for a run of consecutive host pages, a power of two of them (1, 2, 4, ...).
+Its colour is the owner holding most of those pages (the monitor, or a VM); its glyph says
+how full the run is:
 
     ·  free     ░  up to 1/4    ▒  up to 1/2    ▓  more than 1/2    █  every page used
 
-It is redrawn from ``engine.memory.owner`` (one int32 per host page) at each poll, so pages
-show up as guests touch them (demand allocation) and go back to free when a VM ends.
+By default the map is zoomed on the pages in use: from page 0 to the highest page any owner
+holds (the free list hands out the lowest pages first, so that is where guests are), with
+cells as small as that allows.  `m` switches to the whole host array (`--host-mem` sets its
+size; a smaller host gives a finer map) and back.  A VM that holds pages but is the majority
+in no cell still gets the cell where it has most of its pages, so no guest is ever hidden.
+
+It is drawn from the snapshot's copy of ``engine.memory.owner`` (one int32 per host page), so
+pages show up as guests touch them (demand allocation) and go back to free when a VM ends.
 """
 import numpy as np
 
 from ...memory import PAGE_SIZE
 from ..sampler import fmt_bytes
-from . import FREE_COLOUR, MONITOR_COLOUR, LinePanel, vm_colour
+from . import FREE_COLOUR, MONITOR_COLOUR, LinePanel, set_titles, vm_colour
 
 GLYPHS = np.array(list("·░▒▓█"))
 
@@ -27,11 +33,20 @@ def glyphs(used, size):
     return g
 
 
-def summarise(owner, cells):
-    """Split ``owner`` into ``cells`` runs of pages: (pages per cell, dominant owner per cell,
-    pages used per cell, pages per cell (the last may be short))."""
+def cell_pages(span, cells):
+    """The smallest power of two of pages per cell that fits ``span`` pages in ``cells``."""
+    need = -(-span // max(1, cells))
+    return 1 << max(0, int(need - 1).bit_length())
+
+
+def summarise(owner, cells, ppc=None):
+    """Split ``owner`` (or its first cells * ppc pages) into runs of ``ppc`` pages (by default
+    as many as it takes to fit the whole array in ``cells``): (pages per cell, owner shown per
+    cell (-2 monitor, -1 all free, else a VM id), pages used per cell, pages per cell)."""
+    if ppc is None:
+        ppc = max(1, -(-owner.size // max(1, cells)))
+    owner = owner[:cells * ppc]
     npages = owner.size
-    ppc = max(1, -(-npages // max(1, cells)))
     ncells = -(-npages // ppc)
     codes = owner.astype(np.int64) + 2          # monitor 0, free 1, VM id + 2
     k = int(codes.max()) + 1
@@ -42,30 +57,76 @@ def summarise(owner, cells):
     counts[:, 1] = -1
     dominant = counts.argmax(axis=1) - 2         # -2 monitor, else a VM id (or -1: all free)
     dominant[used == 0] = -1
+    _show_minorities(counts, dominant)
     return ppc, dominant, used, size
 
 
-class MemoryMap(LinePanel):
-    """Needs ``engine`` (HostMemory at engine.memory, VMs at engine.vms)."""
+def _show_minorities(counts, dominant):
+    """Give each VM that holds pages but is the majority nowhere the cell where it holds most,
+    taken from an owner that keeps other cells (smallest VMs first)."""
+    held = counts[:, 2:].clip(min=0)
+    totals = held.sum(axis=0)
+    owners, cells_of = np.unique(dominant, return_counts=True)
+    n_cells = dict(zip(owners.tolist(), cells_of.tolist()))
+    for code in np.argsort(totals, kind="stable"):
+        vm_id = int(code)
+        if totals[code] == 0 or n_cells.get(vm_id, 0) or vm_id < 1:
+            continue
+        for cell in np.argsort(-held[:, code], kind="stable"):
+            if held[cell, code] == 0:
+                break
+            current = int(dominant[cell])
+            if n_cells.get(current, 0) > 1:
+                n_cells[current] -= 1
+                dominant[cell] = vm_id
+                n_cells[vm_id] = 1
+                break
 
-    def __init__(self, engine, **kwargs):
+
+class MemoryMap(LinePanel):
+    """Draws ``show(snapshot)``: the snapshot's page owners and its instances' names."""
+
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.engine = engine
+        self.snapshot = None
+        self.whole = False              # False: zoomed on the pages in use
         self.border_title = "host memory"
+        self.ppc = 1
+
+    def show(self, snapshot):
+        self.snapshot = snapshot
+        self.update_view()
+
+    def toggle_zoom(self):
+        self.whole = not self.whole
+        self.update_view()
 
     def build(self):
-        mem = self.engine.memory
+        snap = self.snapshot
         width, height = self.content_size.width, self.content_size.height
-        if width <= 0 or height <= 0:
+        if width <= 0 or height <= 0 or snap is None or snap.owner is None:
             return []
-        owner = mem.owner.copy()                 # a snapshot: workers allocate meanwhile
+        owner = snap.owner
         legend = self._legend(owner, width)
-        rows = max(1, height - len(legend))
-        ppc, dominant, used, size = summarise(owner, width * rows)
-        subtitle = (f"{mem.npages} pages · 1 cell = {ppc} page{'s' * (ppc > 1)} "
-                    f"({fmt_bytes(ppc * PAGE_SIZE)})")
-        if subtitle != self.border_subtitle:
-            self.border_subtitle = subtitle     # changes only when the widget is resized
+        legend = legend[:max(0, height - 1)]
+        cells = width * max(1, height - len(legend))
+        if self.whole:
+            span = owner.size
+        else:
+            in_use = np.flatnonzero(owner != -1)
+            span = min(owner.size, max(cells, int(in_use[-1]) + 1 if in_use.size else 1))
+        ppc = self.ppc = cell_pages(span, cells)
+        ppc, dominant, used, size = summarise(owner, cells, ppc)
+        shown = min(owner.size, cells * ppc)
+        what = (f"all {owner.size} pages" if shown >= owner.size else
+                f"pages 0–{shown - 1} of {owner.size}")
+        cell = f"cell = {ppc} page{'s' * (ppc > 1)}"
+        key = f"m: {'zoom' if self.whole else 'all'}"
+        for subtitle in (f"{what} · {cell} ({fmt_bytes(ppc * PAGE_SIZE)}) · {key}",
+                         f"{what} · {cell}", cell):
+            if len(subtitle) + 4 <= width:
+                break
+        set_titles(self, subtitle=subtitle)
         chars = GLYPHS[glyphs(used, size)]
         styles = {-1: FREE_COLOUR, -2: MONITOR_COLOUR}
         lines = []
@@ -83,9 +144,9 @@ class MemoryMap(LinePanel):
         ids, counts = np.unique(owner, return_counts=True)
         pages = dict(zip(ids.tolist(), counts.tolist()))
         items = [(MONITOR_COLOUR, "monitor", pages.get(-2, 0))]
-        for vm in list(self.engine.vms.values()):
-            if pages.get(vm.id):
-                items.append((vm_colour(vm.id), vm.name, pages[vm.id]))
+        for m in self.snapshot.vms.values():
+            if pages.get(m.id):
+                items.append((vm_colour(m.id), m.name, pages[m.id]))
         items.append((FREE_COLOUR, "free", pages.get(-1, 0)))
         lines, line, used = [], [], 0
         for colour, name, n in items:

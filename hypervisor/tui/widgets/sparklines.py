@@ -32,28 +32,39 @@ def bars(values):
 
 
 class CpuSparklines(LinePanel):
-    """Needs ``engine`` and ``sampler``; ``vm_ids`` (set by the screen) orders the lines."""
+    """Draws ``show(snapshot, vm_ids)``: a line per instance, in the table's order.  The
+    percentage at the end is the snapshot's CPU% (the table's figure)."""
 
-    def __init__(self, engine, sampler, **kwargs):
+    def __init__(self, sampler, **kwargs):
         super().__init__(**kwargs)
-        self.engine = engine
         self.sampler = sampler
+        self.snapshot = None
         self.vm_ids = []
         self.border_title = f"CPU % of one core · last {HISTORY:.0f} s"
 
+    def show(self, snapshot, vm_ids):
+        self.snapshot, self.vm_ids = snapshot, list(vm_ids)
+        self.update_view()
+
     def build(self):
         width, height = self.content_size.width, self.content_size.height
+        if self.snapshot is None or width <= 0:
+            return []
         name_w, pct_w = 10, 6
         spark_w = max(4, width - name_w - pct_w - 2)
         intervals = int(round(HISTORY / self.sampler.period))
-        ids = [i for i in self.vm_ids if i in self.engine.vms][:max(0, height)]
+        vms = self.snapshot.vms
+        ids = [i for i in self.vm_ids if i in vms]
+        more = len(ids) - height
+        ids = ids[:height - 1] if more > 0 else ids
         lines = []
         for vm_id in ids:
-            vm = self.engine.vms[vm_id]
+            m = vms[vm_id]
             colour = vm_colour(vm_id)
-            m = self.sampler.metrics.get(vm_id)
             series = self.sampler.cpu_series(vm_id)
-            lines.append([(f"{vm.name[:name_w]:<{name_w}} ", colour),
+            lines.append([(f"{m.name[:name_w]:<{name_w}} ", colour),
                           (bars(columns(series, spark_w, intervals)), f"{colour} on #262626"),
-                          (f" {100 * m.cpu if m else 0:>{pct_w - 1}.0f}%", "")])
+                          (f" {100 * m.cpu:>{pct_w - 2}.0f}%", "")])
+        if more > 0:
+            lines.append([(f"+{more + 1} more (the table's first {len(ids)} shown)", "dim")])
         return lines or [[("no VMs", "dim")]]

@@ -3,13 +3,17 @@
 The hart keeps a counter per exit cause and no timestamps (a timestamp per exit would cost in
 its hot loop).  The sampler reads the counters at every poll, so each column here is one poll
 interval (100 ms), newest on the right, and each cell says how many exits of that cause came in
-that interval:  ░ 1+   ▒ 10+   ▓ 100+   █ 1000+."""
+that interval:  ░ 1+   ▒ 10+   ▓ 100+   █ 1000+.  Each row is labelled with the cause's short
+name (exitcauses.py); the rows are those of the exits panel, in the same order."""
 import numpy as np
 
 from ... import state as S
-from . import CAUSE_COLOURS, LinePanel
+from ..sampler import short_cause
+from . import CAUSE_COLOURS, LinePanel, set_titles
+from .exits_panel import shown_causes
 
 SHADES = np.array(list(" ░▒▓█"))
+LABEL = 8               # "g-stage " and the like
 
 
 def shades(counts):
@@ -22,22 +26,33 @@ class TrapTimeline(LinePanel):
     def __init__(self, sampler, **kwargs):
         super().__init__(**kwargs)
         self.sampler = sampler
-        self.vm_id = None
+        self.sample = None
         period = int(round(sampler.period * 1000))
-        self.border_title = f"trap timeline · sampled every {period} ms"
-        self.border_subtitle = "░ 1+ ▒ 10+ ▓ 100+ █ 1k+ per interval"
+        self.border_title = f"trap timeline · every {period} ms"
+        self.border_subtitle = "░ 1+ ▒ 10+ ▓ 100+ █ 1k+"
 
-    def show(self, vm):
-        self.vm_id = vm.id if vm is not None else None
+    def show(self, sample):
+        self.sample = sample
+        if sample is not None:
+            period = int(round(self.sampler.period * 1000))
+            set_titles(self, f"trap timeline · {sample.name} · every {period} ms")
         self.update_view()
 
     def build(self):
-        width = max(1, self.content_size.width)
-        deltas = self.sampler.exit_deltas(self.vm_id, width) if self.vm_id is not None \
+        height = self.content_size.height
+        width = max(1, self.content_size.width - LABEL)
+        if height <= 0:
+            return []
+        m = self.sample
+        deltas = self.sampler.exit_deltas(m.id, width) if m is not None \
             else np.zeros((width, S.N_EXITS), dtype=np.int64)
         left = f"-{width * self.sampler.period:.1f}s"
-        lines = [[(left + "now".rjust(width - len(left)), "dim")]]
+        lines = [[(" " * LABEL + left + "now".rjust(width - len(left)), "dim")]]
+        keep, more = shown_causes(m.exit_totals if m is not None else None, height - 1)
         grid = SHADES[shades(deltas)]
-        for i in range(S.N_EXITS):
-            lines.append([("".join(grid[:, i]), f"{CAUSE_COLOURS[i]} on #1c1c1c")])
+        for i in keep:
+            lines.append([(f"{short_cause(S.EXIT_NAMES[i]):<{LABEL - 1}} ", CAUSE_COLOURS[i]),
+                          ("".join(grid[:, i]), f"{CAUSE_COLOURS[i]} on #1c1c1c")])
+        if more and len(lines) < height:
+            lines.append([(f"  +{more} more causes", "dim")])
         return lines

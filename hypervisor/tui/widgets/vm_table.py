@@ -1,144 +1,169 @@
-"""The VM table: one row per VM, keyed columns, sortable (header click, `<` `>` `o`), filtered
-by name.  Cells are updated in place at each poll, only where the text changed."""
-from rich.text import Text
+"""The instance table: one row per VM (and, later, per container, with its processes in rows
+under it), drawn line by line from one Snapshot.
+
+Columns drop by priority when the table is narrow: name and state always stay, then CPU%,
+MIPS, memory, exits/s, id, the top exit cause, weight, cap, kind, instructions, host%, and
+the reason column takes what is left (it goes first).  Which columns show is worked out from
+the width at each draw, so a resize (or leaving the full-screen console) never leaves a column
+squeezed.  Sort with a header click, `<` `>` (the column) and `o` (the order); a row with
+rows under it (a container's processes) opens with `→` and closes with `←`.
+"""
 from textual.binding import Binding
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.message import Message
 
 from ..sampler import fmt_bytes, fmt_count, short_cause
-from . import STATE_STYLES, vm_colour, vm_state
+from . import LinePanel, set_titles, state_style, vm_colour
 
-_STATE_ORDER = {"running": 0, "idle": 1, "paused": 2, "created": 3, "halted": 4, "crashed": 5}
+GAP = 2                 # spaces between columns
+MIN_FLEX = 10           # the reason column shows only with at least this much room
 
-
-def _right(text, style=""):
-    return Text(text, style=style, justify="right")
-
-
-def _exits(m):
-    if m is None or m.exit_rate <= 0:
-        return Text(f"{'0':>6}")
-    return Text.assemble((f"{fmt_count(m.exit_rate):>6} ", ""),
-                         (f"{short_cause(m.top_cause):<9}", "dim"))
+_STATE_ORDER = {"running": 0, "idle": 1, "paused": 2, "created": 3, "passed": 4, "failed": 5,
+                "killed": 6, "timed": 7, "stopped": 8, "crashed": 9}
 
 
-# key, label, width, cell(vm, metrics) -> renderable, sort key(vm, metrics)
+def state_rank(word):
+    """Where a state word sorts: running first, crashed last."""
+    return _STATE_ORDER.get(word.split(" ")[0], 10)
+
+
+class Column:
+    """key, header label, width (None: as wide as its widest cell), priority (1 stays
+    longest), right-aligned?, cell(sample) -> (text, style), sort key(sample)."""
+
+    def __init__(self, key, label, width, priority, right, cell, sort, flex=False):
+        self.key, self.label, self.width, self.priority = key, label, width, priority
+        self.right, self.cell, self.sort, self.flex = right, cell, sort, flex
+
+
+def _cap(m):
+    return f"{round(100 * m.cap)}%" if m.cap else "-"
+
+
 COLUMNS = (
-    ("id", "id", 3, lambda vm, m: _right(str(vm.id)), lambda vm, m: vm.id),
-    ("name", "name", 10, lambda vm, m: Text(vm.name[:10], style=vm_colour(vm.id)),
-     lambda vm, m: vm.name),
-    ("state", "state", 7, lambda vm, m: Text(vm_state(vm), style=STATE_STYLES[vm_state(vm)]),
-     lambda vm, m: _STATE_ORDER[vm_state(vm)]),
-    ("cpu", "CPU%", 5, lambda vm, m: _right(f"{100 * m.cpu:.1f}" if m else "-"),
-     lambda vm, m: m.cpu if m else 0),
-    ("mips", "MIPS", 6, lambda vm, m: _right(f"{m.mips:.1f}" if m else "-"),
-     lambda vm, m: m.mips if m else 0),
-    ("insns", "instrs", 6, lambda vm, m: _right(fmt_count(m.instructions) if m else "-"),
-     lambda vm, m: m.instructions if m else 0),
-    ("exits", "exits/s  top", 16, lambda vm, m: _exits(m), lambda vm, m: m.exit_rate if m else 0),
-    ("mem", "mem alloc/rsv", 13,
-     lambda vm, m: _right(f"{fmt_bytes(vm.pages * 4096)} / {fmt_bytes(vm.mem)}"),
-     lambda vm, m: vm.pages),
-    ("host", "host%", 5,
-     lambda vm, m: _right(f"{100 * m.host_share:.1f}" if m else "-"),
-     lambda vm, m: vm.pages),
-    ("weight", "weight", 6, lambda vm, m: _right(str(vm.weight)), lambda vm, m: vm.weight),
-    ("cap", "cap", 4,
-     lambda vm, m: _right(f"{round(100 * vm.cap)}%" if vm.cap else "-"),
-     lambda vm, m: vm.cap or 2.0),
-    ("reason", "reason", 20,
-     lambda vm, m: Text(vm.reason or "", style="italic", overflow="ellipsis", no_wrap=True),
-     lambda vm, m: vm.reason or ""),
+    Column("id", "id", 3, 7, True, lambda m: (str(m.id), "dim"), lambda m: m.id),
+    Column("name", "name", 10, 1, False, lambda m: (m.name[:10], vm_colour(m.id)),
+           lambda m: m.name),
+    Column("kind", "kind", None, 11, False, lambda m: (m.kind, "dim"), lambda m: m.kind),
+    Column("state", "state", None, 2, False, lambda m: (m.word, state_style(m.word)),
+           lambda m: state_rank(m.word)),
+    Column("cpu", "CPU%", 5, 3, True, lambda m: (f"{100 * m.cpu:.1f}", ""), lambda m: m.cpu),
+    Column("mips", "MIPS", 6, 4, True, lambda m: (f"{m.mips:.1f}", ""), lambda m: m.mips),
+    Column("insns", "instrs", 6, 12, True, lambda m: (fmt_count(m.instructions), ""),
+           lambda m: m.instructions),
+    Column("exits", "exits/s", 7, 6, True, lambda m: (fmt_count(m.exit_rate), ""),
+           lambda m: m.exit_rate),
+    Column("top", "top", 7, 8, False, lambda m: (short_cause(m.top_cause), "dim"),
+           lambda m: m.top_cause),
+    Column("mem", "mem/RAM", 11, 5, True,
+           lambda m: (f"{fmt_bytes(m.alloc_bytes)}/{fmt_bytes(m.mem)}", ""), lambda m: m.pages),
+    Column("host", "host%", 5, 13, True, lambda m: (f"{100 * m.host_share:.1f}", ""),
+           lambda m: m.pages),
+    Column("weight", "weight", 6, 9, True, lambda m: (str(m.weight), ""), lambda m: m.weight),
+    Column("cap", "cap", 4, 10, True, lambda m: (_cap(m), ""), lambda m: m.cap or 2.0),
+    Column("reason", "reason", None, 14, False, lambda m: (m.detail, "italic"),
+           lambda m: m.detail, flex=True),
 )
-COLUMN_KEYS = tuple(c[0] for c in COLUMNS)
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+BY_KEY = {c.key: c for c in COLUMNS}
 
 
-class VMTable(DataTable):
-    """DataTable of VMs.  ``sync(vms, metrics)`` makes the rows match ``vms`` (already filtered).
-    The reason column takes the width the others leave, so the table never scrolls sideways."""
+def fit_columns(width, widths):
+    """The columns that fit in ``width`` cells, in display order: taken by priority until one
+    does not fit; the flexible one (reason) gets the rest if that is at least MIN_FLEX.
+    ``widths``: key -> the width each column needs.  Returns [(column, width)]."""
+    chosen, used = {}, 0
+    for col in sorted(COLUMNS, key=lambda c: c.priority):
+        if col.flex:
+            continue
+        need = widths[col.key] + (GAP if chosen else 0)
+        if used + need > width:
+            break
+        chosen[col.key] = widths[col.key]
+        used += need
+    flex = [c for c in COLUMNS if c.flex]
+    for col in flex:
+        room = width - used - GAP
+        if room >= MIN_FLEX and len(chosen) == len(COLUMNS) - len(flex):
+            chosen[col.key] = room
+    return [(c, chosen[c.key]) for c in COLUMNS if c.key in chosen]
 
-    BINDINGS = [Binding("enter", "select_cursor", "console", key_display="⏎")]
+
+class Row:
+    """A line of the table: an instance (depth 0) or a row under one (depth 1)."""
+    __slots__ = ("key", "vm_id", "depth", "sample", "child")
+
+    def __init__(self, key, vm_id, depth, sample, child=None):
+        self.key, self.vm_id, self.depth, self.sample, self.child = key, vm_id, depth, sample, child
+
+
+class VMTable(LinePanel, can_focus=True):
+    """``show(snapshot, filter_text)`` at each poll; ``selected_id`` is the instance under the
+    cursor.  Posts ``VMTable.Chosen`` on enter (the screen opens its console)."""
+
+    BINDINGS = [Binding("enter", "choose", "console", key_display="⏎", show=False),
+                Binding("up", "move(-1)", show=False), Binding("down", "move(1)", show=False),
+                Binding("pageup", "page(-1)", show=False),
+                Binding("pagedown", "page(1)", show=False),
+                Binding("home", "move(-1000000)", show=False),
+                Binding("end", "move(1000000)", show=False),
+                Binding("right", "expand(True)", show=False),
+                Binding("left", "expand(False)", show=False)]
+
+    class Chosen(Message):
+        """Enter on a row."""
+
+    class Moved(Message):
+        """The cursor moved to another instance."""
 
     def __init__(self, **kwargs):
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        super().__init__(**kwargs)
         self.sort_column = "id"
         self.sort_reverse = False
-        self._cells = {}                # vm id -> {column key: plain text shown}
-        self._order = []                # vm ids in the order shown
-        for key, label, width, _, _ in COLUMNS:
-            self.add_column(label, width=width, key=key)
+        self.snapshot = None
+        self.filter_text = ""
+        self.rows = []                  # the Rows shown, in order
+        self.cursor = 0
+        self.top = 0                    # first row shown (scrolling)
+        self.expanded = set()           # ids of instances whose rows under them are shown
+        self.columns = []               # [(Column, width)] of the last draw
 
-    def on_resize(self, event):
-        self._fit_reason()
-
-    def _fit_reason(self):
-        fixed = sum(width + 2 * self.cell_padding for key, _, width, *_ in COLUMNS
-                    if key != "reason")
-        room = self.scrollable_content_region.width - fixed - 2 * self.cell_padding - 1
-        column = self.columns.get("reason")
-        if column is not None and room != column.width:
-            column.width = max(8, room)
-            self._require_update_dimensions = True
-            self.refresh()
+    # ------------------------------------------------------------------ data
+    def show(self, snapshot, filter_text=""):
+        keep = self.selected_id
+        self.snapshot, self.filter_text = snapshot, filter_text
+        samples = [m for m in snapshot.vms.values()
+                   if not filter_text or filter_text.lower() in m.name.lower()]
+        sort = BY_KEY[self.sort_column].sort
+        samples.sort(key=lambda m: (sort(m), m.id), reverse=self.sort_reverse)
+        rows = []
+        for m in samples:
+            rows.append(Row(str(m.id), m.id, 0, m))
+            if m.id in self.expanded:
+                rows += [Row(c.key, m.id, 1, m, c) for c in m.children]
+        self.rows = rows
+        if keep is not None:
+            self.select_id(keep, redraw=False)
+        self.cursor = max(0, min(self.cursor, len(rows) - 1))
+        set_titles(self, f"VMs · sorted by {self.sort_label()}" + (
+            f" · filter: {filter_text}" if filter_text else ""))
+        self.update_view()
 
     @property
     def selected_id(self):
-        if self.row_count == 0:
+        if not self.rows:
             return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:               # noqa: BLE001  (cursor outside the rows)
-            return None
-        return int(key.value)
+        return self.rows[min(self.cursor, len(self.rows) - 1)].vm_id
 
-    def select_id(self, vm_id):
-        try:
-            self.move_cursor(row=self.get_row_index(str(vm_id)))
-        except Exception:               # noqa: BLE001  (not in the table)
-            pass
+    def select_id(self, vm_id, redraw=True):
+        for i, row in enumerate(self.rows):
+            if row.vm_id == vm_id and row.depth == 0:
+                self.cursor = i
+                break
+        if redraw:
+            self.update_view()
 
-    def sync(self, vms, metrics):
-        keep = self.selected_id
-        wanted = {str(vm.id) for vm in vms}
-        for key in [k.value for k in self.rows]:
-            if key not in wanted:
-                self.remove_row(key)
-                self._cells.pop(int(key), None)
-                self._order.remove(int(key))
-        for vm in vms:
-            m = metrics.get(vm.id)
-            shown = self._cells.get(vm.id)
-            cells = [cell(vm, m) for _, _, _, cell, _ in COLUMNS]
-            plain = [c.plain + str(c.style) for c in cells]
-            if shown is None:
-                self.add_row(*cells, key=str(vm.id))
-                self._order.append(vm.id)
-            else:
-                for (key, _, width, _, _), cell, text, old in zip(COLUMNS, cells, plain, shown):
-                    if text != old:
-                        self.update_cell(str(vm.id), key, cell)
-            self._cells[vm.id] = plain
-        self._fit_reason()
-        self._sort({vm.id: vm for vm in vms}, metrics)
-        if keep is not None and str(keep) in wanted:
-            if self.selected_id != keep:
-                self.select_id(keep)
-
-    def _sort(self, by_id, metrics):
-        sort_key = dict((c[0], c[4]) for c in COLUMNS)[self.sort_column]
-
-        def key(vm_id):
-            vm = by_id[vm_id]
-            return (sort_key(vm, metrics.get(vm_id)), vm_id)
-        # DataTable caches its row order by (row count, update count), which add_row and
-        # remove_row may leave unchanged, so the order shown is tracked here (self._order)
-        wanted = sorted(by_id, key=key, reverse=self.sort_reverse)
-        if wanted != self._order:
-            self.sort("id", key=lambda cell: key(int(cell.plain)), reverse=self.sort_reverse)
-            self._order = wanted
-
-    def ordered_row_keys(self):
-        return [RowKey(str(i)) for i in self._order]
+    def ordered_ids(self):
+        return [r.vm_id for r in self.rows if r.depth == 0]
 
     def set_sort(self, column, reverse=None):
         """Sort by ``column``; the same column again flips the order."""
@@ -147,5 +172,132 @@ class VMTable(DataTable):
         self.sort_column, self.sort_reverse = column, reverse
 
     def sort_label(self):
-        label = dict((c[0], c[1]) for c in COLUMNS)[self.sort_column].split()[0]
-        return f"{label} {'▼' if self.sort_reverse else '▲'}"
+        return f"{BY_KEY[self.sort_column].label} {'▼' if self.sort_reverse else '▲'}"
+
+    def visible_keys(self):
+        """The keys of the columns shown at the current width."""
+        return [c.key for c, _ in self.columns]
+
+    def cells(self, vm_id):
+        """{column key: text} of an instance's row, for every column (tests, the detail line)."""
+        for row in self.rows:
+            if row.vm_id == vm_id and row.depth == 0:
+                return {c.key: c.cell(row.sample)[0] for c in COLUMNS}
+        return None
+
+    # ------------------------------------------------------------------ keys and mouse
+    def action_move(self, delta):
+        self._move_to(self.cursor + int(delta))
+
+    def action_page(self, direction):
+        self._move_to(self.cursor + int(direction) * max(1, self.content_size.height - 2))
+
+    def _move_to(self, i):
+        before = self.selected_id
+        self.cursor = max(0, min(i, len(self.rows) - 1))
+        self.update_view()
+        if self.selected_id != before:
+            self.post_message(self.Moved())
+
+    def action_choose(self):
+        if self.rows:
+            self.post_message(self.Chosen())
+
+    def action_expand(self, yes):
+        vm_id = self.selected_id
+        if vm_id is None:
+            return
+        if yes and self.rows[self.cursor].sample.children:
+            self.expanded.add(vm_id)
+        elif not yes:
+            self.expanded.discard(vm_id)
+            self.select_id(vm_id, redraw=False)
+        if self.snapshot is not None:
+            self.show(self.snapshot, self.filter_text)
+        self.post_message(self.Moved())         # the screen refits the table's height
+
+    def on_click(self, event):
+        at = event.get_content_offset(self)
+        if at is None:
+            return
+        if at.y == 0:                   # the header: sort by the column clicked
+            x = 1
+            for col, width in self.columns:
+                if x <= at.x < x + width + GAP:
+                    self.set_sort(col.key)
+                    self.show(self.snapshot, self.filter_text)
+                    self.post_message(self.Moved())
+                    return
+                x += width + GAP
+        elif self.top + at.y - 1 < len(self.rows):
+            self._move_to(self.top + at.y - 1)
+
+    def on_mouse_scroll_down(self, event):
+        self._move_to(self.cursor + 1)
+
+    def on_mouse_scroll_up(self, event):
+        self._move_to(self.cursor - 1)
+
+    def on_focus(self):
+        self.update_view()
+
+    def on_blur(self):
+        self.update_view()
+
+    # ------------------------------------------------------------------ drawing
+    def build(self):
+        width, height = self.content_size.width - 1, self.content_size.height
+        if width <= 0 or height <= 0:
+            return []               # hidden (the console full screen): nothing to fit
+        widths = {}
+        for col in COLUMNS:
+            if col.width is not None:
+                widths[col.key] = max(col.width, len(col.label))
+            else:
+                texts = [col.cell(r.sample)[0] for r in self.rows if r.depth == 0]
+                widths[col.key] = max([len(col.label)] + [len(t) for t in texts])
+        self.columns = fit_columns(width, widths)
+        shown = max(1, height - 1)
+        if self.cursor < self.top:
+            self.top = self.cursor
+        elif self.cursor >= self.top + shown:
+            self.top = self.cursor - shown + 1
+        self.top = max(0, min(self.top, max(0, len(self.rows) - shown)))
+        header = [(" ", "")]
+        for col, w in self.columns:
+            label = col.label
+            if col.key == self.sort_column:
+                label += "▼" if self.sort_reverse else "▲"
+            header.append((_pad(label, w, col.right) + " " * GAP, "bold"))
+        lines = [header]
+        for i in range(self.top, min(len(self.rows), self.top + shown)):
+            lines.append(self._line(self.rows[i], i == self.cursor))
+        subtitle = (f"{self.top + 1}–{min(len(self.rows), self.top + shown)} of {len(self.rows)}"
+                    if len(self.rows) > shown else "")
+        set_titles(self, subtitle=subtitle)
+        return lines
+
+    def _line(self, row, selected):
+        bg = (" on #2d4f7c" if self.has_focus else " on #3a3a3a") if selected else ""
+        pieces = [(" ", bg.strip())]
+        for col, w in self.columns:
+            if row.depth == 0:
+                text, style = col.cell(row.sample)
+            elif col.key == "name":
+                text, style = f"└ {row.child.pid} {row.child.name}", "dim"
+            elif col.key == "state":
+                text, style = row.child.state, state_style(row.child.state)
+            else:
+                text, style = "", ""
+            if col.key == "name" and row.depth == 0 and row.sample.children:
+                text = ("▾" if row.vm_id in self.expanded else "▸") + text[:w - 1]
+            pieces.append((_pad(text, w, col.right) + " " * GAP, (style + bg).strip()))
+        if bg:
+            pieces.append((" " * self.content_size.width, bg.strip()))    # the whole line
+        return pieces
+
+
+def _pad(text, width, right):
+    if len(text) > width:
+        text = text[:max(0, width - 1)] + "…"
+    return text.rjust(width) if right else text.ljust(width)
