@@ -61,23 +61,18 @@ _STORES = (C_SB, C_SH, C_SW, C_ILLEGAL, C_ILLEGAL, C_ILLEGAL, C_ILLEGAL, C_ILLEG
 _BRANCHES = (C_BEQ, C_BNE, C_ILLEGAL, C_ILLEGAL, C_BLT, C_BGE, C_BLTU, C_BGEU)
 
 
-@njit("int64(int64)", cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _sx32(v):
     return ((v & M32) ^ SIGN) - SIGN
 
 
-@njit("int64(int64, int64, int64, int64, int64)", cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def record(cls, rd, rs1, rs2, imm):
     """A record of a 32-bit instruction (decode() changes the length of a compressed one)."""
     return cls | (rd << 8) | (rs1 << 16) | (rs2 << 24) | LEN4 | (imm << 32)
 
 
-@njit("int64(int64)", cache=True, nogil=True)
-def _dest(rd):
-    return X_SINK if rd == 0 else rd
-
-
-@njit("int64(int64)", cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _illegal(raw):
     return record(C_ILLEGAL, 0, 0, 0, _sx32(raw))
 
@@ -85,25 +80,30 @@ def _illegal(raw):
 @njit(cache=True, nogil=True)
 def decode32(ins, cext):
     """The record of 32-bit instruction word ``ins``; ``cext``: the C extension is on (so
-    instruction addresses need only be 2-byte aligned)."""
+    instruction addresses need only be 2-byte aligned).  (One record built at the end: each
+    case only picks its fields, which keeps the function small to compile.)"""
     op = ins & 0x7F
     f3 = (ins >> 12) & 7
     f7 = ins >> 25
     rd = (ins >> 7) & 31
     rs1 = (ins >> 15) & 31
     rs2 = (ins >> 20) & 31
-    imm_i = _sx32(ins) >> 20
+    sx = ((ins & M32) ^ SIGN) - SIGN
+    imm_i = sx >> 20
+    cls = C_ILLEGAL                     # the default: illegal, the word in the immediate
+    dest = X_SINK if rd == 0 else rd    # where rd = x0 writes go
+    out_rd, out_rs1, out_rs2, imm = 0, 0, 0, sx
     if op == 0x13:                                      # OP-IMM
         if f3 == 1 or f3 == 5:                          # slli, srli, srai: shamt in imm
             if f7 == 0:
                 cls = C_SLLI if f3 == 1 else C_SRLI
             elif f7 == 0x20 and f3 == 5:
                 cls = C_SRAI
-            else:
-                return _illegal(ins)
-            return record(cls, _dest(rd), rs1, 0, rs2)
-        return record(_OP_IMM[f3], _dest(rd), rs1, 0, imm_i)
-    if op == 0x33:                                      # OP
+            if cls != C_ILLEGAL:
+                out_rd, out_rs1, imm = dest, rs1, rs2
+        else:
+            cls, out_rd, out_rs1, imm = _OP_IMM[f3], dest, rs1, imm_i
+    elif op == 0x33:                                    # OP
         if f7 == 0:
             cls = _OP_F7_0[f3]
         elif f7 == 1:
@@ -112,53 +112,46 @@ def decode32(ins, cext):
             cls = C_SUB
         elif f7 == 0x20 and f3 == 5:
             cls = C_SRA
-        else:
-            return _illegal(ins)
-        return record(cls, _dest(rd), rs1, rs2, 0)
-    if op == 0x03:                                      # LOAD
+        if cls != C_ILLEGAL:
+            out_rd, out_rs1, out_rs2, imm = dest, rs1, rs2, 0
+    elif op == 0x03:                                    # LOAD
         cls = _LOADS[f3]
-        if cls == C_ILLEGAL:
-            return _illegal(ins)
-        return record(cls, _dest(rd), rs1, 0, imm_i)
-    if op == 0x23:                                      # STORE
+        if cls != C_ILLEGAL:
+            out_rd, out_rs1, imm = dest, rs1, imm_i
+    elif op == 0x23:                                    # STORE
         cls = _STORES[f3]
-        if cls == C_ILLEGAL:
-            return _illegal(ins)
-        return record(cls, 0, rs1, rs2, (imm_i & ~31) | rd)
-    if op == 0x63:                                      # BRANCH
+        if cls != C_ILLEGAL:
+            out_rs1, out_rs2, imm = rs1, rs2, (imm_i & ~31) | rd
+    elif op == 0x63:                                    # BRANCH
         cls = _BRANCHES[f3]
-        if cls == C_ILLEGAL:
-            return _illegal(ins)
-        imm = ((_sx32(ins) >> 19) & ~0xFFF) | ((ins << 4) & 0x800) | ((ins >> 20) & 0x7E0) \
-            | ((ins >> 7) & 0x1E)
-        if not cext and (imm & 2) != 0:
-            return record(C_BRMIS, f3, rs1, rs2, imm)   # taken: misaligned fetch (IALIGN 32)
-        return record(cls, 0, rs1, rs2, imm)
-    if op == 0x37:                                      # lui
-        return record(C_LUI, _dest(rd), 0, 0, _sx32(ins & 0xFFFFF000))
-    if op == 0x17:                                      # auipc
-        return record(C_AUIPC, _dest(rd), 0, 0, _sx32(ins & 0xFFFFF000))
-    if op == 0x6F:                                      # jal
-        imm = ((_sx32(ins) >> 11) & ~0xFFFFF) | (ins & 0xFF000) | ((ins >> 9) & 0x800) \
+        if cls != C_ILLEGAL:
+            imm = ((sx >> 19) & ~0xFFF) | ((ins << 4) & 0x800) | ((ins >> 20) & 0x7E0) \
+                | ((ins >> 7) & 0x1E)
+            out_rs1, out_rs2 = rs1, rs2
+            if not cext and (imm & 2) != 0:
+                cls, out_rd = C_BRMIS, f3               # taken: misaligned fetch (IALIGN 32)
+    elif op == 0x37 or op == 0x17:                      # lui, auipc
+        cls, out_rd, imm = C_LUI if op == 0x37 else C_AUIPC, dest, ((sx >> 12) << 12)
+    elif op == 0x6F:                                    # jal
+        imm = ((sx >> 11) & ~0xFFFFF) | (ins & 0xFF000) | ((ins >> 9) & 0x800) \
             | ((ins >> 20) & 0x7FE)
         if not cext and (imm & 2) != 0:
-            return record(C_BRMIS, 2, 0, 0, imm)        # f3 2: "always taken", rd in rs1's slot
-        return record(C_JAL, _dest(rd), 0, 0, imm)
-    if op == 0x67:                                      # jalr
-        if f3 != 0:
-            return _illegal(ins)
-        return record(C_JALR if cext else C_JALR4, _dest(rd), rs1, 0, imm_i)
-    if op == 0x0F:                                      # MISC-MEM: fence, fence.i
+            cls, out_rd = C_BRMIS, 2                    # funct3 2: "always taken"
+        else:
+            cls, out_rd = C_JAL, dest
+    elif op == 0x67:                                    # jalr
         if f3 == 0:
-            return record(C_FENCE, 0, 0, 0, 0)
-        if f3 == 1:
-            return record(C_FENCE_I, 0, 0, 0, 0)
-        return _illegal(ins)
-    if op == 0x73:                                      # SYSTEM: csr.exec_system decodes it
-        return record(C_SYSTEM, 0, 0, 0, _sx32(ins))
-    if op == 0x2F:                                      # AMO: access.exec_atomic decodes it
-        return record(C_AMO, 0, 0, 0, _sx32(ins))
-    return _illegal(ins)
+            cls, out_rd, out_rs1, imm = C_JALR if cext else C_JALR4, dest, rs1, imm_i
+    elif op == 0x0F:                                    # MISC-MEM: fence, fence.i
+        if f3 == 0 or f3 == 1:
+            cls, imm = C_FENCE if f3 == 0 else C_FENCE_I, 0
+    elif op == 0x73:                                    # SYSTEM: csr.exec_system decodes it
+        cls = C_SYSTEM
+    elif op == 0x2F:                                    # AMO: access.exec_atomic decodes it
+        cls = C_AMO
+    if cls == C_ILLEGAL:
+        out_rd, out_rs1, out_rs2, imm = 0, 0, 0, sx
+    return cls | (out_rd << 8) | (out_rs1 << 16) | (out_rs2 << 24) | LEN4 | (imm << 32)
 
 
 @njit(cache=True, nogil=True)
