@@ -16,6 +16,7 @@ COMMANDS = (
     "hypervisor.commands.demo",     # hv demo
     "hypervisor.asm.commands",      # hv asm, hv dis
     "hypervisor.tui.commands",      # hv top
+    "hypervisor.labs.commands",     # hv lab
 )
 
 
