@@ -76,6 +76,6 @@ def _assemble(path):
     try:
         return assemble_files([path])
     except AsmError as exc:
-        raise ImageError(str(exc)) from None
+        raise ImageError(exc.located) from None     # the caller says "error" once
     except OSError as exc:
         raise ImageError(f"{path}: cannot read: {exc.strerror}") from None

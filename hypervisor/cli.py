@@ -16,6 +16,8 @@ COMMANDS = (
     "hypervisor.commands.demo",     # hv demo
     "hypervisor.asm.commands",      # hv asm, hv dis
     "hypervisor.tui.commands",      # hv top
+    "hypervisor.images.commands",   # hv image ..., hv push, hv pull (OCI images)
+    "hypervisor.kernel.commands",   # hv container, hv network
     "hypervisor.labs.commands",     # hv lab
 )
 

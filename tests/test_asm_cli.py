@@ -1,5 +1,6 @@
 """`hv asm` and `hv dis` from the command line, and the ELF image they make."""
 import io
+import re
 
 from elftools.elf.elffile import ELFFile
 
@@ -87,9 +88,45 @@ def test_dis_hex(capsys):
                            (["--hex", "0x00008067"], "ret"),
                            (["--hex", "0x00008067", "--no-aliases"], "jalr zero,0(ra)"),
                            (["--hex", "0x10500073"], "wfi"),
-                           (["--hex", "0x1234"], ".4byte 0x1234")):
+                           (["--hex", "0xffffffff"], ".4byte 0xffffffff"),
+                           # 16 bits when the low two bits are not 11 (Vol. I sec. 1.5)
+                           (["--hex", "0x1141"], "addi sp,sp,-16"),     # c.addi sp, -16
+                           (["--hex", "0x1141", "--no-aliases"], "c.addi sp,-16"),
+                           (["--hex", "0x8082"], "ret"),                # c.jr ra
+                           (["--hex", "0x0"], "unimp"),                 # c.unimp
+                           (["--hex", "0x4"], ".2byte 0x4"),            # reserved
+                           (["--hex", "0xa009", "--pc", "0x80400000"], "j 0x80400002")):
         assert cli.main(["dis", *argv]) == 0
         assert capsys.readouterr().out == expected + "\n"
+    assert cli.main(["dis", "--hex", "0x12340001"]) == 2
+    assert "not one instruction" in capsys.readouterr().err
+
+
+def test_march_compresses_and_flags_the_elf(tmp_path):
+    src = tmp_path / "c.s"
+    src.write_text("_start:\n    addi a0, a0, 1\n    ret\n")
+    out = tmp_path / "c.elf"
+    assert cli.main(["asm", str(src), "-o", str(out), "-march", "rv32imac_zicsr_zifencei"]) == 0
+    elf = ELFFile(io.BytesIO(out.read_bytes()))
+    assert elf["e_flags"] == 1                               # EF_RISCV_RVC
+    text = elf.get_section_by_name(".text")
+    assert text.data() == bytes.fromhex("05058280") and text["sh_addralign"] == 2
+    assert cli.main(["asm", str(src), "-o", str(out)]) == 0  # default: no C
+    elf = ELFFile(io.BytesIO(out.read_bytes()))
+    assert elf["e_flags"] == 0 and len(elf.get_section_by_name(".text").data()) == 8
+
+
+def test_bad_march_is_a_usage_error(tmp_path, capsys):
+    src = tmp_path / "c.s"
+    src.write_text("nop\n")
+    for march, words in (("rv32gc", "floating point"), ("rv64i", "RV32 only"),
+                         ("rv32e", "RV32E"), ("rv32i_zba", "zba unknown")):
+        try:
+            code = cli.main(["asm", str(src), "-march", march])
+        except SystemExit as exc:
+            code = exc.code
+        assert code == 2
+        assert words in capsys.readouterr().err
 
 
 def test_dis_usage_errors(capsys):
@@ -105,3 +142,22 @@ def test_disassemble_word_api():
     assert disassemble_word(0x10002573) == "csrr a0,sstatus"
     assert disassemble_word(0xC0102573) == "rdtime a0"
     assert disassemble_word(0x1EC5A52F) == "sc.w.aqrl a0,a2,(a1)"
+
+
+def test_dis_names_a_symbol_only_for_an_address_in_a_section(tmp_path, capsys):
+    """Issue 10: a constant (a device address) is not shown as `<stack_top+0x8fbfef40>`."""
+    path = tmp_path / "n.elf"
+    path.write_bytes(assemble_text("""
+        .globl _start
+    _start:
+        li      a0, 0x10000004          # lui + addi: a constant, outside every section
+        la      a1, msg                 # auipc + addi: an address in .rodata
+        lw      a2, 8(zero)             # absolute: objdump notes it too
+        .section .rodata
+    msg: .string "hi"
+    """))
+    assert cli.main(["dis", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "addi\ta0,a0,4 # 0x10000004\n" in out
+    assert re.search(r"addi\ta1,a1,\d+ # [0-9a-f]{8} <msg>\n", out)
+    assert "lw\ta2,8(zero) # 0x8\n" in out

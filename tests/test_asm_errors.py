@@ -33,7 +33,14 @@ CASES = [
     ("  .byte 256", 1, 9, ["does not fit in 1 byte", "-128..255"]),
     ("  .half 0x10000", 1, 9, ["does not fit in 2 bytes"]),
     ("  .ascii abc", 1, 10, ["expected a \"quoted string\""]),
-    ("  .option rvc", 1, 11, ["compressed instructions are not supported"]),
+    ("  c.addi a0, 1", 1, 3, ["'c.addi' needs extension `c'", ".option rvc"]),
+    ("  .option rvc\n  c.lui sp, 1", 2, 3, ["invalid operands for 'c.lui'", "c.lui rd, imm20"]),
+    ("  .option rvc\n  c.lw a6, 0(a0)", 2, 3, ["invalid operands for 'c.lw'", "x8..x15"]),
+    ("  mul a0, a0, a0\n  .option arch, -m\n  mul a0, a0, a0", 3, 3,
+     ["'mul' needs extension `m' or `zmmul'", "-march"]),
+    ("  .option pop", 1, 11, [".option pop without .option push"]),
+    ("  .option arch, +f", 1, 17, ["extension 'f' unknown here"]),
+    ("  .option pic", 1, 11, ["position-independent code is not supported"]),
     ("  li a0, 1/0", 1, 11, ["division by zero"]),
     ("  .bss\n  nop", 2, 3, ["instruction in section .bss"]),
     ("  .bss\n  .word 1", 2, 3, [".word puts data in .bss"]),
@@ -122,10 +129,80 @@ VOCABULARY = ["addi", "lw", "sw", "beq", "j", "jalr", "li", "la", "call", "csrr"
               "'a'", '"s"', '"a\\', "sstatus", "rw", ";", "#", "/*", "*/", "\n", "\n"]
 
 
+VOCABULARY += ["c.addi", "c.j", "c.beqz", "c.lw", ".option", "rvc", "norvc", "push", "pop",
+               "arch", "+c", "-c", "s0", "4(s1)"]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=30))
 def test_any_input_is_assembled_or_an_asm_error(tokens):
     try:
         assemble_text(" ".join(tokens))
     except AsmError as err:
-        assert "\n" not in str(err)
+        lines = str(err).split("\n")
+        assert len(lines) == len(err.errors) or lines[-1].endswith("more errors")
+        assert all(": error: " in line for line in lines[:len(err.errors)])
+
+
+# --- every error of a file, not only the first (issue 10) ------------------------------------
+
+def test_every_error_is_reported_in_line_order():
+    source = "  lii a0, 1\n  nop\n  addi a0, a0, 5000\n  j nowhere\n  .wrd 3\n"
+    with pytest.raises(AsmError) as info:
+        assemble_text(source, filename="t.s")
+    err = info.value
+    assert [(e.line, e.message.split(" '")[0]) for e in err.errors] == [
+        (1, "unknown instruction"), (3, "immediate 5000 out of range for addi"),
+        (4, "undefined symbol"), (5, "unknown directive")]
+    assert str(err).count("\n") == 3 and (err.line, err.col) == (1, 3)   # first error's place
+
+
+def test_errors_beyond_twenty_are_counted():
+    with pytest.raises(AsmError) as info:
+        assemble_text("".join(f"  bad{i} a0\n" for i in range(25)), filename="t.s")
+    lines = str(info.value).split("\n")
+    assert len(lines) == 21 and lines[19].startswith("t.s:20:3: error:")
+    assert lines[20] == "t.s: 5 more errors" and len(info.value.errors) == 25
+
+
+def test_errors_in_several_files_come_in_file_order():
+    with pytest.raises(AsmError) as info:
+        assemble_sources([("a.s", "  call g\n  bad\n"), ("b.s", "  also bad\n")])
+    assert [(e.filename, e.line) for e in info.value.errors] == [("a.s", 1), ("a.s", 2),
+                                                                ("b.s", 1)]
+
+
+def test_hv_asm_prints_every_error(tmp_path, capsys):
+    src = tmp_path / "bad.s"
+    src.write_text("  lii a0, 1\n  addi a0, a0, 5000\n")
+    assert cli.main(["asm", str(src), "-o", str(tmp_path / "bad.elf")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(": error: ")[0] for line in err] == [f"{src}:1:3", f"{src}:2:16"]
+
+
+def test_hv_run_says_error_once(tmp_path, capsys):
+    src = tmp_path / "bad.s"
+    src.write_text("_start:\n    addi a0, a0, 5000\n")
+    assert cli.main(["run", str(src)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and err.count("\n") == 1, err
+    assert f"{src}:2:18: immediate 5000 out of range" in err
+
+
+def test_located_message_has_no_severity():
+    with pytest.raises(AsmError) as info:
+        assemble_text("  lii a0, 1", filename="t.s")
+    assert info.value.located == "t.s:1:3: unknown instruction 'lii' (did you mean 'li'?)"
+
+
+def test_misaligned_base_is_an_error_not_rounded(tmp_path, capsys):
+    src = tmp_path / "a.s"
+    src.write_text("nop\n")
+    assert cli.main(["asm", str(src), "--base", "0x80400002"]) == 2
+    err = capsys.readouterr().err
+    assert "base address 0x80400002 is not aligned" in err and "--base 0x80400004" in err
+    # with C, .text needs only 2-byte alignment, as in GNU as (tc-riscv.c md_begin)
+    assert cli.main(["asm", str(src), "--base", "0x80400002", "-march", "rv32imac"]) == 0
+    src.write_text(".balign 16\nnop\n")
+    assert cli.main(["asm", str(src), "--base", "0x80400008"]) == 2
+    assert "needs 16-byte alignment (e.g. --base 0x80400010)" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 Method (see hypervisor/asm/reference.py): each corpus group is assembled by us into a linked
 ELF, and by `riscv64-unknown-elf-as -march=rv32ima_zicsr_zifencei -mabi=ilp32 -mno-relax`
+(or the -march a file names on a `# march:` first line: rvc.s uses rv32imac_zicsr_zifencei)
 into objects that `riscv64-unknown-elf-ld --no-relax` links with a script placing every
 output section at the address ours has.  The bytes of every loaded section must be equal.
 No relaxation on either side: GNU's linker relaxation would shorten call/la sequences, which
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hypervisor.asm import assemble_files, assemble_text
+from hypervisor.asm import DEFAULT_MARCH, assemble_files, assemble_text
 from hypervisor.asm import reference as ref
 from hypervisor.asm.disasm import decode_text
 from hypervisor.asm.elfread import read_elf
@@ -46,11 +47,22 @@ def _paths(group):
     return [str(CORPUS / f) for f in group]
 
 
+def march_of(group):
+    """The -march a corpus group is assembled with: a `# march: ISA` first line, or ours."""
+    first = (CORPUS / group[0]).read_text().splitlines()[0]
+    m = re.match(r"#\s*march:\s*(\S+)", first)
+    return m.group(1) if m else DEFAULT_MARCH
+
+
+def assemble_group(group):
+    return assemble_files(_paths(group), march=march_of(group))
+
+
 @needs_gnu
 @pytest.mark.parametrize("group", GROUPS, ids=lambda g: "+".join(g))
 def test_section_bytes_equal_gnu(group):
-    ours = assemble_files(_paths(group))
-    gnu, _warnings = ref.gnu_build(_paths(group), ours)
+    ours = assemble_group(group)
+    gnu, _warnings = ref.gnu_build(_paths(group), ours, march=march_of(group))
     mine, theirs = ref.alloc_sections(ours), ref.alloc_sections(gnu)
     assert sorted(mine) == sorted(theirs)
     for name in mine:
@@ -59,24 +71,38 @@ def test_section_bytes_equal_gnu(group):
         assert mine[name][1] == theirs[name][1], f"{name} bytes differ"
 
 
+@needs_gnu
+@pytest.mark.parametrize("group", GROUPS, ids=lambda g: "+".join(g))
+def test_elf_flags_equal_gnu(group):
+    """e_flags: EF_RISCV_RVC when any file was assembled with C on, as GNU ld merges them."""
+    ours = assemble_group(group)
+    gnu, _warnings = ref.gnu_build(_paths(group), ours, march=march_of(group))
+    assert _e_flags(ours) == _e_flags(gnu)
+
+
+def _e_flags(elf):
+    return int.from_bytes(elf[36:40], "little")
+
+
 # GNU as's default (relaxation on) pads aligned code with extra nops for the linker to delete
-RELAX_GROUPS = [g for g in GROUPS if g[0] not in ("directives.s", "multi_main.s")]
+RELAX_GROUPS = [g for g in GROUPS if g[0] not in ("directives.s", "multi_main.s", "rvc.s")]
 
 
 @needs_gnu
 @pytest.mark.parametrize("group", RELAX_GROUPS, ids=lambda g: "+".join(g))
 def test_same_bytes_with_gnu_as_defaults(group):
-    ours = assemble_files(_paths(group))
-    gnu, _warnings = ref.gnu_build(_paths(group), ours, relax=True)
+    ours = assemble_group(group)
+    gnu, _warnings = ref.gnu_build(_paths(group), ours, relax=True, march=march_of(group))
     assert ref.alloc_sections(ours) == ref.alloc_sections(gnu)
 
 
 def test_corpus_covers_every_instruction_and_pseudo():
     """Every mnemonic we accept appears in the corpus."""
+    from hypervisor.asm.compress import EXPLICIT
     from hypervisor.asm.forms import FORMS
     text = "\n".join(p.read_text() for p in CORPUS.glob("*.s"))
     used = set(re.findall(r"^\s*(?:[\w.]+:\s*)*([a-z][\w.]*)", text, re.M))
-    assert not set(FORMS) - used
+    assert not (set(FORMS) | set(EXPLICIT)) - used
 
 
 # --- objdump agreement ---------------------------------------------------------------------
@@ -86,16 +112,18 @@ def test_corpus_covers_every_instruction_and_pseudo():
 IMM_ALIASES = {"add": "addi", "and": "andi", "or": "ori", "xor": "xori", "sll": "slli",
                "srl": "srli", "sra": "srai", "csrw": "csrwi", "csrs": "csrsi", "csrc": "csrci",
                "csrrw": "csrrwi", "csrrs": "csrrsi", "csrrc": "csrrci"}
-_LINE = re.compile(r"^\s*([0-9a-f]+):\t([0-9a-f]+)\s*\t(\S+)(?:\t([^#]*))?")
+_LINE = re.compile(r"^\s*([0-9a-f]+):\t([0-9a-f]+)\s*\t(\S+)(?:\t([^#]*))?(?:# (.*))?")
 
 
-def parse_listing(text):
-    """{address: (mnemonic, [operands])} of 4-byte instructions in objdump -d output."""
+def parse_listing(text, notes=False):
+    """{address: (mnemonic, [operands])} of the 2- and 4-byte instructions in objdump -d
+    output (with `notes`, the `# address <symbol>` note as a third item)."""
     out = {}
     for line in text.splitlines():
         m = _LINE.match(line)
-        if m and len(m.group(2)) == 8:
-            out[int(m.group(1), 16)] = (m.group(3), (m.group(4) or "").strip().split(","))
+        if m and len(m.group(2)) in (4, 8):
+            entry = (m.group(3), (m.group(4) or "").strip().split(","))
+            out[int(m.group(1), 16)] = entry + (m.group(5),) if notes else entry
     return out
 
 
@@ -117,14 +145,40 @@ OBJDUMP_GROUPS = [g for g in GROUPS if g[0] != "directives.s"]   # has misaligne
 
 @needs_gnu
 @pytest.mark.parametrize("group", OBJDUMP_GROUPS, ids=lambda g: "+".join(g))
-def test_disassembly_agrees_with_objdump(group):
-    elf = assemble_files(_paths(group))
-    mine = parse_listing(listing(read_elf(elf), "x"))
-    theirs = parse_listing(ref.objdump(elf))
-    decoded = {a for a, (mn, _) in mine.items() if mn != ".4byte"}
+@pytest.mark.parametrize("aliases", [True, False], ids=["default", "no-aliases"])
+def test_disassembly_agrees_with_objdump(group, aliases):
+    elf = assemble_group(group)
+    mine = parse_listing(listing(read_elf(elf), "x", aliases=aliases))
+    theirs = parse_listing(ref.objdump(elf, *([] if aliases else ["-M", "no-aliases"])))
+    decoded = {a for a, (mn, _) in mine.items() if mn not in (".4byte", ".2byte")}
     assert decoded <= set(theirs), "objdump decodes every word we decode"
     bad = [(hex(a), mine[a], theirs[a]) for a in sorted(decoded) if not _same(mine[a], theirs[a])]
     assert not bad
+
+
+@needs_gnu
+@pytest.mark.parametrize("group", OBJDUMP_GROUPS, ids=lambda g: "+".join(g))
+def test_address_notes_agree_with_objdump(group):
+    """Our `# address` notes are objdump's, with two deliberate differences: a symbol is
+    named only for an address in (or at the end of) a section, and a lui/auipc value is
+    forgotten once its register is written (objdump keeps it until the next use)."""
+    image = read_elf(assemble_group(group))
+    elf = assemble_group(group)
+    mine = parse_listing(listing(image, "x"), notes=True)
+    theirs = parse_listing(ref.objdump(elf), notes=True)
+    spans = [(s.addr, s.addr + s.size) for s in image.sections]
+    checked = 0
+    for addr, (_mn, _ops, note) in mine.items():
+        if note is None:
+            continue
+        other = theirs[addr][2]
+        assert other is not None, f"{addr:#x}: we print # {note}, objdump nothing"
+        value = int(note.split()[0], 16)
+        assert value == int(other.split()[0].removeprefix("0x"), 16), hex(addr)
+        inside = any(lo <= value <= hi for lo, hi in spans)
+        assert (" <" in note) == inside and (not inside or note == other), (note, other)
+        checked += 1
+    assert checked or not any(t[2] for t in theirs.values())
 
 
 @needs_gnu

@@ -20,11 +20,17 @@ def corpus_groups():
             for f in files if f not in companion]
 
 
+def march_of(group):
+    from test_asm_gnu import march_of as of
+    return of(group)
+
+
 @pytest.mark.parametrize("group", corpus_groups(), ids=lambda g: "+".join(g))
 def test_source_reassembles_to_same_bytes(group, tmp_path):
-    original = assemble_files([str(CORPUS / f) for f in group])
+    march = march_of(group)
+    original = assemble_files([str(CORPUS / f) for f in group], march=march)
     source = to_source(read_elf(original))
-    again = assemble_text(source, filename="roundtrip.s")
+    again = assemble_text(source, filename="roundtrip.s", march=march)
     assert ref.alloc_sections(again) == ref.alloc_sections(original)
     # the symbols come back too (the first of two same-named locals of different files)
     def names(elf):
@@ -36,7 +42,7 @@ def test_source_reassembles_to_same_bytes(group, tmp_path):
     if ref.available():     # GNU as reads our disassembly the same way
         path = tmp_path / "roundtrip.s"
         path.write_text(source)
-        gnu, _ = ref.gnu_build([str(path)], original)
+        gnu, _ = ref.gnu_build([str(path)], original, march=march)
         assert ref.alloc_sections(gnu) == ref.alloc_sections(original)
 
 

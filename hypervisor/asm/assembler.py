@@ -6,10 +6,12 @@ branches (see items.py); everything that needs addresses waits for encode.py.
 import difflib
 
 from ..isa.instructions import BY_MNEMONIC
-from . import directives
+from . import compress, directives
+from .errors import AsmError
 from .expr import Here, NotConstant, Sym, evaluate, parse_expression
 from .forms import FORMS
 from .items import Align, Branch, Imm, InputSection, Insn, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE
+from .march import hint_for, required
 from .operands import check_base_register, convert, kind_of, matches
 from .source import parse_source
 from .symbols import NowEnv, Symbol
@@ -31,10 +33,18 @@ def default_flags(name):
 
 
 class FileAssembler:
-    """One source file.  The instruction forms and directives call back into it."""
+    """One source file.  The instruction forms and directives call back into it.
 
-    def __init__(self, program, filename, text):
+    `exts` is the set of ISA extensions in force (from -march, changed by `.option rvc`,
+    `.option arch` ...); with "c" in it, instructions are compressed as GNU as does."""
+
+    def __init__(self, program, filename, text, exts=frozenset({"i", "m", "a", "zicsr",
+                                                               "zifencei"})):
         self.program, self.filename, self.text = program, filename, text
+        self.exts = exts
+        self.option_stack = []
+        self.seen_instruction = False   # `.attribute arch` must come before any instruction
+        self.used_rvc = self.rvc        # the ELF's EF_RISCV_RVC flag (tc-riscv.c riscv_set_rvc)
         self.sections = {}
         self.symbols = {}
         self.local_counts = {}
@@ -42,7 +52,18 @@ class FileAssembler:
         self.now_env = NowEnv(self)
         for name in (".text", ".data", ".bss"):      # GNU as creates these three first
             self.section(name)
+        # GNU as aligns .text to the instruction size of the -march it starts with
+        # (tc-riscv.c md_begin); a later `.option rvc` does not change it
+        self.sections[".text"].align = 2 if self.rvc else 4
         self.cur = self.previous = self.sections[".text"]
+
+    @property
+    def rvc(self):
+        return "c" in self.exts
+
+    def set_exts(self, exts):
+        self.exts = exts
+        self.used_rvc |= self.rvc
 
     # --- sections --------------------------------------------------------------------------
     def section(self, name, flags=None, nobits=None):
@@ -59,33 +80,53 @@ class FileAssembler:
 
     # --- reading ---------------------------------------------------------------------------
     def run(self):
-        for stmt in parse_source(self.text, self.filename):
-            for name, loc in stmt.labels:
-                self.define_label(name, loc)
-            if not stmt.name:
-                continue
-            if stmt.name == "=":
-                directives.assign(self, stmt.operands[0], stmt.operands[1])
-            elif stmt.name.startswith("."):
-                directives.handle(self, stmt)
-            else:
-                self.instruction(stmt)
+        """Read every statement; an error in one is recorded and reading goes on."""
+        report = self.program.report
+        for stmt in parse_source(self.text, self.filename, report):
+            try:
+                self.statement(stmt)
+            except AsmError as exc:
+                report(exc)
         for sec in self.sections.values():
             # GNU as pads the end of a code section to its alignment with nops
             # (gas/write.c SUB_SEGMENT_ALIGN with HANDLE_ALIGN)
             if sec.is_code and sec.align > 1:
                 sec.add_var(Align(sec.align, None, 0, True))
 
+    def statement(self, stmt):
+        for name, loc in stmt.labels:
+            self.define_label(name, loc)
+        if not stmt.name:
+            return
+        if stmt.name == "=":
+            directives.assign(self, stmt.operands[0], stmt.operands[1])
+        elif stmt.name.startswith("."):
+            directives.handle(self, stmt)
+        else:
+            self.instruction(stmt)
+
     def instruction(self, stmt):
+        self.seen_instruction = True
         forms = FORMS.get(stmt.name)
-        if forms is None:
-            close = difflib.get_close_matches(stmt.name, FORMS, n=1)
+        explicit = compress.EXPLICIT.get(stmt.name)
+        if forms is None and explicit is None:
+            known = list(FORMS) + list(compress.EXPLICIT)
+            close = difflib.get_close_matches(stmt.name, known, n=1)
             hint = (f"did you mean '{close[0]}'?" if close
-                    else "not an RV32IMA/Zicsr/Zifencei instruction")
+                    else "not an RV32IMAC/Zicsr/Zifencei instruction")
             raise stmt.loc.error(f"unknown instruction '{stmt.name}'", hint=hint)
         if self.cur.nobits:
             raise stmt.loc.error(f"instruction in section {self.cur.name}, which holds no data",
                                  hint="switch to .text first")
+        need = required(stmt.name)
+        if need and not need[0](self.exts):
+            raise stmt.loc.error(f"'{stmt.name}' needs extension {need[1]}, which is not enabled",
+                                 hint=hint_for(stmt.name))
+        if self.rvc and self.compressed(stmt, explicit or compress.ALTERNATIVES.get(stmt.name)):
+            return
+        if explicit:
+            raise stmt.loc.error(f"invalid operands for '{stmt.name}'", stmt.text,
+                                 hint=f"expected {compress.USAGE[stmt.name]}")
         texts = [t for t, _ in stmt.operands]
         kinds = [kind_of(t) for t in texts]
         for text, loc in stmt.operands:
@@ -167,11 +208,60 @@ class FileAssembler:
     def emit(self, mnemonic, loc, **fields):
         self.cur.add(Insn(BY_MNEMONIC[mnemonic], fields, loc, self.here()), 4)
 
+    def compressed(self, stmt, forms):
+        """Emit the 16-bit alternative GNU as would choose, if one fits; True if emitted."""
+        if not forms:
+            return False
+        for text, loc in stmt.operands:
+            check_base_register(text, loc)
+        found = compress.match(self, forms, stmt.operands)
+        if found is None:
+            return False
+        insn, fields = found
+        target = fields.pop("target", None)
+        if target is None:
+            self.cur.add(Insn(insn, fields, stmt.loc, self.here()), 2)
+        else:
+            self.emit_relaxable(insn, fields, target, stmt.loc)
+        return True
+
+    def emit_compressible(self, mnemonic, loc, operands, **fields):
+        """A 32-bit instruction that an expansion writes out as text for GNU as to read
+        again (load_const's md_assemblef for `li`), so it is compressed like a source line."""
+        if self.rvc:
+            found = compress.match(self, compress.ALTERNATIVES[mnemonic],
+                                   [(text, loc) for text in operands])
+            if found is not None:
+                self.cur.add(Insn(found[0], found[1], loc, self.here()), 2)
+                return
+        self.emit(mnemonic, loc, **fields)
+
+    def emit_relaxable(self, c_insn, fields, target, loc):
+        """c.beqz/c.bnez/c.j/c.jal: 2, 4, 6 or 8 bytes once addresses are known."""
+        name = c_insn.mnemonic
+        long_name, long_fields = {
+            "c.beqz": ("beq", {"rs1": fields.get("rs1p"), "rs2": 0, "imm_b": target}),
+            "c.bnez": ("bne", {"rs1": fields.get("rs1p"), "rs2": 0, "imm_b": target}),
+            "c.j": ("jal", {"rd": 0, "imm_j": target}),
+            "c.jal": ("jal", {"rd": 1, "imm_j": target}),
+        }[name]
+        here = self.here()
+        insn = Insn(BY_MNEMONIC[long_name], long_fields, loc, here)
+        short = Insn(c_insn, dict(fields, **{c_insn.fields[-1]: target}), loc, here)
+        self.cur.add_var(Branch(insn, target, jump=name in ("c.j", "c.jal"), short=short))
+
     def emit_branch(self, mnemonic, loc, rs1, rs2, target):
         self.plain(target)
         fields = {"rs1": rs1, "rs2": rs2, "imm_b": target}
         insn = Insn(BY_MNEMONIC[mnemonic], fields, loc, self.here())
         self.cur.add_var(Branch(insn, target))
+
+    def emit_jump(self, loc, rd, target):
+        """jal: GNU as gives every jal its own fragment (a relaxable jump that stays 4
+        bytes), so a label difference across one is not a constant while reading."""
+        self.plain(target)
+        insn = Insn(BY_MNEMONIC["jal"], {"rd": rd, "imm_j": target}, loc, self.here())
+        self.cur.add_var(Branch(insn, target, jump=True))
 
     def align(self, sec, power_bytes):
         """Record an alignment requirement (GNU as record_alignment)."""

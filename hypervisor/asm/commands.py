@@ -3,6 +3,7 @@ import os
 import sys
 
 from .errors import AsmError
+from .march import DEFAULT_MARCH
 from .program import DEFAULT_BASE
 
 
@@ -18,17 +19,33 @@ def _number(text):
     return value
 
 
+def _march(text):
+    """argparse type for -march: an ISA string we can assemble for."""
+    import argparse
+    from .march import MarchError, parse_march
+    try:
+        parse_march(text)
+    except MarchError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def register(subparsers):
     p = subparsers.add_parser(
-        "asm", help="assemble RV32IMA assembly (GNU as syntax) into an ELF image",
-        description="Assemble one or more .s files (GNU as syntax, RV32IMA + Zicsr + Zifencei) "
-                    "into one linked ELF32 executable.  See docs/assembly.md.")
+        "asm", help="assemble RV32IMAC assembly (GNU as syntax) into an ELF image",
+        description="Assemble one or more .s files (GNU as syntax, RV32IMAC + Zicsr + Zifencei) "
+                    "into one linked ELF32 executable, byte for byte what GNU as and "
+                    "ld --no-relax make of them.  See docs/assembly.md.")
     p.add_argument("sources", nargs="+", metavar="FILE.s",
                    help="assembly source files, linked in this order")
     p.add_argument("-o", "--output", metavar="FILE.elf",
                    help="output file (default: the first source with .elf)")
     p.add_argument("--base", type=_number, default=DEFAULT_BASE, metavar="ADDR",
-                   help=f"address of .text (default {DEFAULT_BASE:#x})")
+                   help=f"address of .text (default {DEFAULT_BASE:#x}); must suit its alignment")
+    p.add_argument("-march", "--march", type=_march, default=DEFAULT_MARCH, metavar="ISA",
+                   help=f"ISA extensions, as for GNU as (default {DEFAULT_MARCH}); with C, "
+                        "e.g. rv32imac_zicsr_zifencei, instructions are compressed as GNU as "
+                        "does")
     p.set_defaults(func=run_asm)
 
     d = subparsers.add_parser(
@@ -37,7 +54,8 @@ def register(subparsers):
                     "32-bit instruction word with --hex.")
     d.add_argument("elf", nargs="?", metavar="FILE.elf", help="ELF executable")
     d.add_argument("--hex", type=_number, metavar="WORD",
-                   help="disassemble this one instruction word")
+                   help="disassemble this one instruction (32 bits, or 16 bits when the low "
+                        "two bits are not 11)")
     d.add_argument("--pc", type=_number, default=0, metavar="ADDR",
                    help="address of the --hex word (for branch targets)")
     d.add_argument("-S", "--source", action="store_true",
@@ -56,9 +74,9 @@ def run_asm(args):
     output = args.output or os.path.splitext(args.sources[0])[0] + ".elf"
     from . import assemble_files
     try:
-        image = assemble_files(args.sources, base=args.base)
+        image = assemble_files(args.sources, base=args.base, march=args.march)
     except AsmError as exc:
-        return _fail(str(exc))
+        return _fail(str(exc))          # every error, one per line (at most 20, then a count)
     except RecursionError:
         return _fail(f"{args.sources[0]}: error: expression nested too deeply")
     try:
@@ -74,6 +92,9 @@ def run_dis(args):
     if args.hex is not None:
         if args.elf:
             return _fail("hv dis: error: give either FILE.elf or --hex WORD, not both")
+        if args.hex & 3 != 3 and args.hex > 0xFFFF:
+            return _fail(f"hv dis: error: {args.hex:#x} is not one instruction: its low 16 bits "
+                         f"{args.hex & 0xFFFF:#06x} are a whole (compressed) instruction")
         mn, ops = decode_text(args.hex, args.pc, None, not args.no_aliases)
         print(f"{mn} {ops}".rstrip())
         return 0

@@ -4,6 +4,7 @@ import re
 
 from .expr import char_value, parse_expression
 from .items import Align, Bytes, Data, FLAG_LETTERS, Imm
+from .march import MarchError, parse_march, update_march
 from .operands import immediate
 
 _NAME = re.compile(r"^[A-Za-z_.$][\w.$]*$")
@@ -157,9 +158,9 @@ def _align(kind):
         max_skip = unit.expr_now(*ops[2], "maximum must be constant") if len(ops) > 2 else 0
         sec = unit.cur
         code = sec.is_code and fill is None
-        # GNU as (tc-riscv.c riscv_frag_align_code): in code, aligning to 4 bytes or less
-        # emits nothing, since every instruction is 4 bytes; the alignment is still recorded
-        if n and not (code and n <= 2):
+        # GNU as (tc-riscv.c riscv_frag_align_code): in code, aligning to the instruction
+        # size or less (4 bytes; 2 with RVC) emits nothing; the alignment is still recorded
+        if n and not (code and n <= (1 if unit.rvc else 2)):
             sec.add_var(Align(1 << n, fill, max_skip, code))
         if n:
             unit.align(sec, 1 << n)
@@ -217,19 +218,52 @@ def _size(unit, stmt):
 # --- .option -------------------------------------------------------------------------------
 
 def _option(unit, stmt):
-    ops = _args(stmt, 1, 2)
-    word = ops[0][0]
-    if word in ("push", "pop", "norvc", "relax", "norelax", "nopic", "arch", "csr-check",
-                "no-csr-check"):
-        return      # nothing they change matters to us: we never relax and never compress
+    """.option (GAS manual "RISC-V Directives"): rvc/norvc switch compression on and off (as
+    `.option arch, +c/-c` do), push/pop save and restore them; relax, norelax, nopic and
+    csr-check change nothing here (we never relax and never check CSR privilege)."""
+    ops = stmt.operands
+    if not ops or (len(ops) > 1 and ops[0][0] != "arch"):
+        _args(stmt, 1)
+    word, loc = ops[0]
     if word == "rvc":
-        raise ops[0][1].error("compressed instructions are not supported", word,
-                              hint="hvlab assembles RV32IMA without C")
-    if word == "pic":
-        raise ops[0][1].error("position-independent code is not supported", word,
-                              hint="la is always auipc+addi")
-    raise ops[0][1].error(f"unknown .option '{word}'",
-                          hint="rvc, norvc, relax, norelax, push, pop, pic, nopic")
+        unit.set_exts(unit.exts | {"c"})
+    elif word == "norvc":
+        unit.set_exts(unit.exts - {"c"})
+    elif word == "push":
+        unit.option_stack.append(unit.exts)
+    elif word == "pop":
+        if not unit.option_stack:
+            raise loc.error(".option pop without .option push")
+        unit.set_exts(unit.option_stack.pop())
+    elif word == "arch":
+        if len(ops) < 2:
+            raise loc.error(".option arch needs +ext, -ext or an ISA string",
+                            hint="e.g. .option arch, +c")
+        try:
+            unit.set_exts(update_march(unit.exts, ", ".join(t for t, _ in ops[1:])))
+        except MarchError as exc:
+            raise ops[1][1].error(str(exc)) from None
+    elif word == "pic":
+        raise loc.error("position-independent code is not supported", word,
+                        hint="la is always auipc+addi")
+    elif word not in ("relax", "norelax", "nopic", "csr-check", "no-csr-check"):
+        raise loc.error(f"unknown .option '{word}'",
+                        hint="rvc, norvc, arch, push, pop, relax, norelax, pic, nopic")
+
+
+def _attribute(unit, stmt):
+    """.attribute (RISC-V ELF psABI "Attributes"): `arch` sets the extensions in force, as
+    GNU as 2.40 does (so GCC's `.attribute arch, "rv32i2p1_m2p0_a2p1_c2p0..."` decides
+    compression); the other tags are about the object file and ignored."""
+    ops = _args(stmt, 2)
+    if ops[0][0] not in ("arch", "Tag_RISCV_arch", "5"):
+        return
+    if unit.seen_instruction:
+        raise stmt.loc.error("the arch attribute must be set before any instructions")
+    try:
+        unit.set_exts(parse_march(_string(*ops[1]).decode()))
+    except MarchError as exc:
+        raise ops[1][1].error(str(exc)) from None
 
 
 def _ignore(unit, stmt):
@@ -251,7 +285,7 @@ HANDLERS = {
     ".globl": _binding("global"), ".global": _binding("global"), ".local": _binding("local"),
     ".weak": _binding("weak"),
     ".type": _type, ".size": _size, ".option": _option,
-    ".file": _ignore, ".ident": _ignore, ".attribute": _ignore, ".loc": _ignore,
+    ".file": _ignore, ".ident": _ignore, ".attribute": _attribute, ".loc": _ignore,
     ".cfi_startproc": _ignore, ".cfi_endproc": _ignore,
 }
 

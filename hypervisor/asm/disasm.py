@@ -12,8 +12,9 @@ real names (addi, csrwi), as later binutils do.
 """
 import bisect
 
+from ..isa.compressed import decode16, expansion, hint
 from ..isa.csrs import csr_name
-from ..isa.instructions import decode
+from ..isa.instructions import BY_MNEMONIC, decode
 from .registers import register_name as reg
 
 COUNTER_NAMES = {0xC00: "rdcycle", 0xC01: "rdtime", 0xC02: "rdinstret",
@@ -166,10 +167,76 @@ def _operands(insn, f, pc, symbols):
     return ""
 
 
+# --- compressed instructions (isa/compressed.py) -----------------------------------------
+
+def _c_operands(mn, f, pc, symbols):
+    """The operands of a compressed instruction as `objdump -M no-aliases` writes them."""
+    if mn in ("c.j", "c.jal"):
+        return _target(pc + f["offj"], symbols)[0]
+    if mn in ("c.beqz", "c.bnez"):
+        return f"{reg(f['rs1p'])},{_target(pc + f['offb'], symbols)[0]}"
+    if mn == "c.addi4spn":
+        return f"{reg(f['rdp'])},sp,{f['imm4spn']}"
+    if mn == "c.addi16sp":
+        return f"sp,{f['imm16sp']}"
+    if mn == "c.lui":
+        return f"{reg(f['rd'])},{(f['lui6'] >> 12) & 0xFFFFF:#x}"
+    if mn in ("c.lw", "c.sw"):
+        first = f.get("rdp", f.get("rs2p"))
+        return f"{reg(first)},{f['offw']}({reg(f['rs1p'])})"
+    if mn == "c.lwsp":
+        return f"{reg(f['rd'])},{f['offlwsp']}(sp)"
+    if mn == "c.swsp":
+        return f"{reg(f['rs2'])},{f['offswsp']}(sp)"
+    out = []
+    for name, value in f.items():
+        if name == "shamt":
+            out.append(f"{value:#x}")
+        elif name == "imm6":
+            out.append(str(value))
+        else:
+            out.append(reg(value))
+    return ",".join(out)
+
+
+def _compressed(parcel, pc, symbols, aliases):
+    """(mnemonic, operands) of a 16-bit parcel as objdump prints it: by default under the
+    name of the 32-bit instruction it expands to (`c.addi sp,-16` is `addi sp,sp,-16`), with
+    HINTs (c.li zero,5, c.mv zero,a1, c.slli64 a0, ...) and c.nop with an operand in their
+    compressed form, as riscv-opc.c's aliases do."""
+    found = decode16(parcel)
+    if found is None:
+        return ".2byte", f"{parcel:#x}"
+    insn, f = found
+    mn = insn.mnemonic
+    if not aliases:
+        if mn == "c.nop":                   # objdump's c.nop is an alias of c.addi zero
+            return "c.addi", f"zero,{f['imm6']}"
+        return mn, _c_operands(mn, f, pc, symbols)
+    if mn == "c.unimp":
+        return "unimp", ""
+    if mn == "c.nop" and not f["imm6"]:
+        return "nop", ""
+    if hint(insn, f) and mn != "c.addi":    # c.addi rd,0 prints as addi rd,rd,0
+        return mn, _c_operands(mn, f, pc, symbols)
+    if mn == "c.mv":
+        return "mv", f"{reg(f['rd'])},{reg(f['rs2'])}"
+    real, fields = expansion(insn, f)
+    entry = BY_MNEMONIC[real]
+    if mn != "c.addi":
+        alias = _alias(real, fields, pc, symbols)
+        if alias is not None:
+            return alias
+    return real, _operands(entry, fields, pc, symbols)
+
+
 def decode_text(word, pc=0, symbols=None, aliases=True):
-    """(mnemonic, operands) for a word; unknown words are (".4byte", "0x...")."""
+    """(mnemonic, operands) for an instruction: a 32-bit word, or a 16-bit parcel when the
+    low two bits are not 11; unknown ones are (".4byte", "0x...") / (".2byte", "0x...")."""
     if symbols is not None and not isinstance(symbols, Symbols):
         symbols = _symbols_for(symbols)
+    if word & 3 != 3:
+        return _compressed(word & 0xFFFF, pc, symbols, aliases)
     found = decode(word & 0xFFFFFFFF)
     if found is None:
         return ".4byte", f"{word & 0xFFFFFFFF:#x}"
@@ -178,6 +245,10 @@ def decode_text(word, pc=0, symbols=None, aliases=True):
         alias = _alias(insn.mnemonic, f, pc, symbols)
         if alias is not None:
             return alias
+    elif insn.mnemonic == "csrrw" and word == 0xC0001073:
+        return "unimp", ""          # riscv-opc.c's 32-bit unimp is not marked an alias
+    elif insn.mnemonic == "sfence.vma":     # the short forms are the aliases
+        return insn.mnemonic, f"{reg(f['rs1'])},{reg(f['rs2'])}"
     return insn.mnemonic, _operands(insn, f, pc, symbols)
 
 

@@ -112,7 +112,7 @@ def _program_headers(groups, offsets):
     return out
 
 
-def write_elf(sections, symbols, entry):
+def write_elf(sections, symbols, entry, flags=0):
     """The bytes of an executable holding `sections` (allocated ones first, in address order)."""
     alloc = [s for s in sections if s.flags & SHF_ALLOC]
     other = [s for s in sections if not s.flags & SHF_ALLOC]
@@ -141,7 +141,7 @@ def write_elf(sections, symbols, entry):
     shnum = 1 + len(placed) + len(tables)
     image[0:52] = struct.pack("<4sBBBBB7xHHIIIIIHHHHHH", b"\x7fELF", 1, 1, 1, 0, 0,
                               ET_EXEC, EM_RISCV, 1, entry, 52 if groups else 0, shoff,
-                              0,      # e_flags: soft-float ABI, no RVC (psABI "e_flags")
+                              flags,  # e_flags: soft-float ABI; EF_RISCV_RVC if compressed
                               52, 32, len(groups), 40, shnum, shnum - 1)
     image[52:52 + 32 * len(groups)] = _program_headers(groups, offsets)
     for sec in placed:

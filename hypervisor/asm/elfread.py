@@ -34,6 +34,11 @@ class ElfImage:
     entry: int
     sections: list = field(default_factory=list)
     symbols: list = field(default_factory=list)
+    flags: int = 0          # e_flags; bit 0 (EF_RISCV_RVC): the code may be compressed
+
+    @property
+    def rvc(self):
+        return bool(self.flags & 1)
 
     def labels(self, section=None):
         """{address: name} of the symbols that name places (in `section` if given).  Of
@@ -57,7 +62,7 @@ def read_elf(data, filename="<elf>"):
         elf = ELFFile(io.BytesIO(data))
         if elf.elfclass != 32 or elf["e_machine"] != "EM_RISCV" or not elf.little_endian:
             raise AsmError("not a 32-bit little-endian RISC-V ELF file", filename)
-        image = ElfImage(elf["e_entry"])
+        image = ElfImage(elf["e_entry"], flags=elf["e_flags"])
         names = {}
         for index, sec in enumerate(elf.iter_sections()):
             names[index] = sec.name

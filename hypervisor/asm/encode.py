@@ -6,6 +6,7 @@ R_RISCV_PCREL_HI20/PCREL_LO12 (the low part uses the value computed at its auipc
 jal targets are R_RISCV_BRANCH/JAL.  hi20 rounds so that hi20<<12 + sext(lo12) is the value.
 """
 from ..isa.instructions import encode as encode_insn
+from .errors import AsmError
 from .expr import evaluate
 from .forms import sext12
 from .items import Align, Branch, Data, Insn, nop_fill
@@ -25,6 +26,7 @@ class Encoder:
     def __init__(self, unit, program):
         self.env = FinalEnv(unit, program)
         self.pcrel_hi = program.pcrel_hi        # auipc address -> value its %pcrel_hi took
+        self.report = program.report
 
     # --- values ----------------------------------------------------------------------------
     def value(self, node, loc):
@@ -101,6 +103,10 @@ class Encoder:
                     v = self.target(v, pc, 13, "branch")
                 elif name == "imm_j":
                     v = self.target(v, pc, 21, "jump")
+                elif name == "offb":                    # c.beqz/c.bnez (CB format)
+                    v = self.target(v, pc, 9, "branch")
+                elif name == "offj":                    # c.j/c.jal (CJ format)
+                    v = self.target(v, pc, 12, "jump")
                 else:
                     lo, hi, what = RANGES[name]
                     v = self.constant(v, f"the {what}")
@@ -111,12 +117,20 @@ class Encoder:
         return insn.encode(**values)
 
     def branch_bytes(self, br, pc):
-        if not br.long:
+        """The bytes of a relaxed branch of br.size bytes (tc-riscv.c md_convert_frag_branch)."""
+        if br.size == 2:
+            return self.insn_word(br.short, pc).to_bytes(2, "little")
+        if br.size == 4:
             return self.insn_word(br.insn, pc).to_bytes(4, "little")
-        # long form: the opposite branch over a jal (funct3 bit 0 flips beq<->bne, blt<->bge...)
+        jal = encode_insn("jal", rd=0, imm_j=self.target(br.target, pc + br.size - 4, 21, "jump"))
+        if br.size == 6:
+            # the opposite c.beqz/c.bnez (funct3 110 <-> 111: bit 13) over the jal
+            c = br.short
+            word = c.insn.encode(**dict(c.fields, offb=6)) ^ (1 << 13)
+            return word.to_bytes(2, "little") + jal.to_bytes(4, "little")
+        # the opposite branch over the jal (funct3 bit 0 flips beq<->bne, blt<->bge...)
         fields = dict(br.insn.fields, imm_b=8)
         word = br.insn.insn.encode(**fields) ^ (1 << 12)
-        jal = encode_insn("jal", rd=0, imm_j=self.target(br.target, pc + 4, 21, "jump"))
         return word.to_bytes(4, "little") + jal.to_bytes(4, "little")
 
     def data_bytes(self, item):
@@ -130,22 +144,41 @@ class Encoder:
 
     # --- sections --------------------------------------------------------------------------
     def section_bytes(self, sec):
+        """The section's contents; an item in error is reported (and zero-filled) so that
+        every error of the section is found."""
         out = bytearray()
         for frag in sec.frags:
             base = sec.addr + frag.start
             for offset, item in frag.items:
-                if isinstance(item, Insn):
-                    out += self.insn_word(item, base + offset).to_bytes(4, "little")
-                elif isinstance(item, Data):
-                    out += self.data_bytes(item)
-                else:
-                    out += item.data
+                try:
+                    if isinstance(item, Insn):
+                        size = item.insn.size
+                        out += self.insn_word(item, base + offset).to_bytes(size, "little")
+                    elif isinstance(item, Data):
+                        out += self.data_bytes(item)
+                    else:
+                        out += item.data
+                except AsmError as exc:
+                    self.report(exc)
+                    out += bytes(base + offset + _size(item) - sec.addr - len(out))
             var = frag.var
             if isinstance(var, Branch):
-                out += self.branch_bytes(var, base + frag.size)
+                try:
+                    out += self.branch_bytes(var, base + frag.size)
+                except AsmError as exc:
+                    self.report(exc)
+                    out += bytes(var.size)
             elif isinstance(var, Align) and var.size:
                 out += nop_fill(var.size) if var.code else bytes([var.fill or 0]) * var.size
         return bytes(out)
+
+
+def _size(item):
+    if isinstance(item, Insn):
+        return item.insn.size
+    if isinstance(item, Data):
+        return item.size
+    return len(item.data)
 
 
 def collect_pcrel_hi(unit, program):
@@ -157,4 +190,7 @@ def collect_pcrel_hi(unit, program):
                 imm = item.fields.get("imm_u") if isinstance(item, Insn) else None
                 if imm is not None and not isinstance(imm, int) and imm.kind == "pcrel_hi":
                     pc = sec.addr + frag.start + offset
-                    program.pcrel_hi[pc] = env.address(imm.node, imm.loc) - pc
+                    try:
+                        program.pcrel_hi[pc] = env.address(imm.node, imm.loc) - pc
+                    except AsmError:
+                        pass            # reported when the auipc itself is encoded

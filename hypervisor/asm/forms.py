@@ -55,9 +55,12 @@ def swapped(build):
 
 # --- expansions with more than one instruction ---------------------------------------------
 
-def li_words(rd, value, ctx, loc, operand_loc=None):
+def li_words(rd, value, ctx, loc, operand_loc=None, direct=True):
     """`li rd, value` as GNU as expands it (tc-riscv.c load_const): lui for the upper part
-    when it is non-zero, then addi for the low 12 bits when they are non-zero (or alone)."""
+    when it is non-zero, then addi for the low 12 bits when they are non-zero (or alone).
+    load_const writes each part out as text (md_assemblef) that is read again, so with RVC
+    the parts compress like source lines; a value that fits 12 bits is, for `li` (`direct`),
+    GNU's `li d,j` form, a plain addi that is never compressed, and for `la` load_const's."""
     if 0 <= value <= 0xFFFFFFFF:           # normalize_constant_expr: a 32-bit pattern
         value = (value ^ 0x80000000) - 0x80000000
     if not -0x80000000 <= value <= 0x7FFFFFFF:
@@ -66,9 +69,15 @@ def li_words(rd, value, ctx, loc, operand_loc=None):
     low = sext12(value)
     upper = value - low
     if upper:
-        ctx.emit("lui", loc, rd=rd, imm_u=const((upper & 0xFFFFFFFF) >> 12, loc))
-    if low or not upper:
-        ctx.emit("addi", loc, rd=rd, rs1=rd if upper else ZERO, imm_i=const(low, loc))
+        imm20 = (upper & 0xFFFFFFFF) >> 12
+        ctx.emit_compressible("lui", loc, [f"x{rd}", f"{imm20:#x}"], rd=rd, imm_u=const(imm20, loc))
+    if low or not upper or rd == ZERO:     # load_const tests hi_reg, which is x0 for rd x0
+        rs1 = rd if upper else ZERO
+        fields = dict(rd=rd, rs1=rs1, imm_i=const(low, loc))
+        if direct and not upper:
+            ctx.emit("addi", loc, **fields)
+        else:
+            ctx.emit_compressible("addi", loc, [f"x{rd}", f"x{rs1}", str(low)], **fields)
 
 
 def _li(ctx, loc, rd, imm):
@@ -81,7 +90,7 @@ def _la(ctx, loc, rd, imm):
     ctx.plain(imm)
     value = ctx.value_now(imm)
     if value is not None:
-        li_words(rd, value, ctx, loc, imm.loc)
+        li_words(rd, value, ctx, loc, imm.loc, direct=False)
         return
     pcrel_pair(ctx, loc, rd, imm, "addi", rd=rd, rs1=rd)
 
@@ -155,9 +164,9 @@ def _real_forms(insn):
 def _jumps():
     jalr = ("imm_i", "rs1")
     return {
-        "jal": [("ri", "rd, label", emitter("jal", "rd", "imm_j")),
-                ("i", "label", emitter("jal", "imm_j", rd=RA))],
-        "j": [("i", "label", emitter("jal", "imm_j", rd=ZERO))],
+        "jal": [("ri", "rd, label", lambda ctx, loc, rd, t: ctx.emit_jump(loc, rd, t)),
+                ("i", "label", lambda ctx, loc, t: ctx.emit_jump(loc, RA, t))],
+        "j": [("i", "label", lambda ctx, loc, t: ctx.emit_jump(loc, ZERO, t))],
         "jalr": [("r", "rs1", emitter("jalr", "rs1", rd=RA, imm_i=const(0))),
                  ("m", "offset(rs1)", emitter("jalr", jalr, rd=RA)),
                  ("ri", "rs1, offset", emitter("jalr", "rs1", "imm_i", rd=RA)),

@@ -113,14 +113,27 @@ class Align:
 
 @dataclass
 class Branch:
-    """A conditional branch: 4 bytes when its target is in the same section and within
-    +-4 KiB, else 8 bytes (the opposite branch over a `jal x0, target`), as GNU as does
-    (tc-riscv.c relaxed_branch_length)."""
+    """A branch or jump whose size depends on where its target ends up, as GNU as relaxes
+    it (tc-riscv.c relaxed_branch_length, md_convert_frag_branch):
+
+      conditional branch   4 bytes if the target is in the same section and within
+                           +-4 KiB, else 8 (the opposite branch over a `jal x0, target`);
+      jal                  always 4 (GNU "assumes jumps are in range": the linker checks);
+      with a 16-bit form   (`short`: c.beqz/c.bnez, c.j/c.jal, under RVC) 2 bytes if the
+                           target is within +-256 bytes (branch) or +-2 KiB (jump); else
+                           as above, except a far branch in the same section is 6 bytes:
+                           the opposite c.beqz/c.bnez over a 4-byte `jal x0`.
+    `insn` is the 32-bit form; the target must be a defined, non-weak symbol of the same
+    section for anything but the longest form."""
     insn: Insn
     target: Imm
-    size: int = 4
+    jump: bool = False
+    short: Insn = None
+    size: int = 0
     frag: object = None
-    long: bool = field(default=False)
+
+    def __post_init__(self):
+        self.size = 2 if self.short is not None else 4
 
 
 def nop_fill(count):

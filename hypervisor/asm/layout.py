@@ -11,12 +11,14 @@ Placement (our own rule, the one the tests reproduce with a GNU ld script):
 """
 from dataclasses import dataclass, field
 
-from .expr import NotConstant, evaluate
+from .expr import Binary, NotConstant, Sym, evaluate
 from .items import Branch, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE
 from .symbols import LayoutEnv
 
 _MERGED = (".text", ".rodata", ".data", ".bss")
 BRANCH_REACH = 1 << 12          # B-type: -4096 .. +4094
+RVC_BRANCH_REACH = 1 << 9       # CB-type (c.beqz/c.bnez): -256 .. +254
+RVC_JUMP_REACH = 1 << 12        # CJ-type (c.j/c.jal): -2048 .. +2046
 
 
 @dataclass
@@ -48,31 +50,100 @@ def _layout_section(sec):
     return offset
 
 
-def _branch_fits(branch, env):
-    """Is the target in the same section and within reach (tc-riscv.c relaxed_branch_length)?"""
+def _target_symbol(node):
+    """The symbol of a `symbol` or `symbol +- constant` target (GNU's fr_symbol)."""
+    if isinstance(node, Sym):
+        return node
+    if isinstance(node, Binary) and node.op in "+-" and isinstance(node.left, Sym):
+        return node.left
+    return None
+
+
+def branch_length(branch, env):
+    """Bytes the branch needs in the current layout (tc-riscv.c relaxed_branch_length)."""
     frag = branch.frag
+    longest = 4 if branch.jump else 8
     env.loc = branch.target.loc
+    sym = _target_symbol(branch.target.node)
+    if sym is not None:
+        defined = env.unit.symbols.get(sym.name)
+        if defined is not None and defined.weak:
+            return longest                    # a weak symbol may be defined elsewhere
     try:
         value = evaluate(branch.target.node, env)
     except NotConstant:
-        return False
+        return longest
     if value.anchor is not frag.section:
-        return False
+        return longest
     distance = value.offset - (frag.start + frag.size)
-    return -BRANCH_REACH <= distance < BRANCH_REACH
+    reach = (RVC_JUMP_REACH if branch.jump else RVC_BRANCH_REACH) // 2
+    if branch.short is not None and -reach <= distance < reach:
+        return 2
+    if -BRANCH_REACH <= distance < BRANCH_REACH:
+        return 4
+    return 6 if branch.short is not None and not branch.jump else longest
 
 
 def relax(unit):
-    """Grow branches to their long form until every short one reaches its target."""
+    """Size every branch of the file's sections, as GNU as does (gas/write.c relax_segment)."""
     env = LayoutEnv(unit)
-    branches = [f.var for s in unit.sections.values() for f in s.frags if isinstance(f.var, Branch)]
+    for sec in unit.sections.values():
+        if any(isinstance(f.var, Branch) for f in sec.frags):
+            _relax_section(sec, env)
+        _layout_section(sec)
+
+
+def _relax_section(sec, env):
+    """GNU as's relaxation, step for step, because its answers at the edge of a branch's
+    reach depend on it.  A first walk guesses each size (md_estimate_size_before_relax)
+    while fragments further on still have address 0; then passes recompute every size
+    (riscv_relax_frag, from scratch, so a size can shrink) until none changes.  Within a
+    pass a fragment's address moves by the growth before it, but a label further on still
+    has its address from the previous pass: so a forward c.beqz 254 bytes short of its
+    target that was first guessed long measures 4 bytes more than it is, and stays 4 bytes.
+    (GNU as also starts a fragment at each .space and at every ~4 KiB of code; that shifts
+    only the first guess, and only for a branch near the start of its section.)"""
+    frags = sec.frags
+    for frag in frags:
+        frag.start = 0
+    addr = 0
+    for frag in frags:                       # the first guess
+        frag.start = addr
+        addr += frag.size
+        var = frag.var
+        if isinstance(var, Branch):
+            var.size = branch_length(var, env)
+            addr += var.size
+        elif var is not None:
+            addr += var.compute(addr)
+    for _ in range(len(frags) + 100):
+        stretch, changed = 0, False
+        for frag in frags:
+            frag.start += stretch
+            var = frag.var
+            if var is None:
+                continue
+            old = var.size
+            new = branch_length(var, env) if isinstance(var, Branch) \
+                else var.compute(frag.start + frag.size)
+            var.size = new
+            if new != old:
+                stretch += new - old
+                changed = True
+        if not changed:
+            return
+    _grow_only(sec, env)        # GNU as would stop with "infinite loop"; settle for growing
+
+
+def _grow_only(sec, env):
+    branches = [f.var for f in sec.frags if isinstance(f.var, Branch)]
     while True:
-        for sec in unit.sections.values():
-            _layout_section(sec)
+        _layout_section(sec)
         grown = False
         for br in branches:
-            if br.size == 4 and not _branch_fits(br, env):
-                br.size, br.long, grown = 8, True, True
+            want = branch_length(br, env)
+            if want > br.size:
+                br.size, grown = want, True
         if not grown:
             return
 

@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from .assembler import FileAssembler
 from .elf import ElfSection, ElfSymbol, STB_GLOBAL, STB_LOCAL, STB_WEAK, file_symbol, write_elf
 from .encode import Encoder, collect_pcrel_hi
+from .errors import AsmError, AsmErrors
 from .expr import Value, evaluate
 from .layout import place, relax
+from .march import DEFAULT_MARCH, parse_march
 from .symbols import FinalEnv
 
 DEFAULT_BASE = 0x80400000
+EF_RISCV_RVC = 0x1          # RISC-V ELF psABI, "e_flags": the image uses compressed code
 
 
 @dataclass
@@ -23,6 +26,28 @@ class Program:
     pcrel_hi: dict = field(default_factory=dict)
     outputs: list = field(default_factory=list)
     entry: int = 0
+    errors: list = field(default_factory=list)
+
+    def report(self, exc):
+        """Record an error and go on, so one run reports every error, as GNU as does."""
+        for e in exc.errors:
+            if not any((e.filename, e.line, e.col, e.message) ==
+                       (o.filename, o.line, o.col, o.message) for o in self.errors[-50:]):
+                self.errors.append(e)
+
+    def check(self):
+        """Raise the errors found, in file and line order."""
+        if not self.errors:
+            return
+        order = {u.filename: i for i, u in enumerate(self.units)}
+        errors = sorted(self.errors, key=lambda e: (order.get(e.filename, -1), e.line, e.col))
+        if len(errors) == 1:
+            raise errors[0].with_traceback(None)
+        raise AsmErrors(errors)
+
+    @property
+    def rvc(self):
+        return any(u.used_rvc for u in self.units)
 
 
 def _link_globals(program):
@@ -32,8 +57,10 @@ def _link_globals(program):
                 continue
             other = program.globals.get(sym.name)
             if other is not None and not other.weak and not sym.weak:
-                raise sym.loc.error(f"multiple definition of '{sym.name}'",
-                                    hint=f"first defined in {other.loc.filename}:{other.loc.line}")
+                program.report(sym.loc.error(
+                    f"multiple definition of '{sym.name}'",
+                    hint=f"first defined in {other.loc.filename}:{other.loc.line}"))
+                continue
             if other is None or other.weak:
                 program.globals[sym.name] = sym
 
@@ -77,25 +104,39 @@ def _entry(program):
     return text.addr if text else program.base
 
 
-def build(sources, base=DEFAULT_BASE):
-    """Assemble [(filename, text)] into a Program with every section's bytes in `sec.data`."""
+def build(sources, base=DEFAULT_BASE, march=DEFAULT_MARCH):
+    """Assemble [(filename, text)] into a Program with every section's bytes in `sec.data`.
+    Errors are collected through every pass and raised together (AsmErrors) at the end."""
     program = Program(base)
+    exts = parse_march(march)
     for filename, text in sources:
-        unit = FileAssembler(program, filename, text)
+        unit = FileAssembler(program, filename, text, exts)
         unit.run()
         program.units.append(unit)
     _link_globals(program)
     for unit in program.units:
         relax(unit)
     program.outputs = place(program.units, base)
+    _check_base(program)
     for unit in program.units:
         collect_pcrel_hi(unit, program)
     for unit in program.units:
         encoder = Encoder(unit, program)
         for sec in unit.sections.values():
             sec.data = b"" if sec.nobits else encoder.section_bytes(sec)
+    program.check()
     program.entry = _entry(program)
     return program
+
+
+def _check_base(program):
+    """The first section must start at --base: rounding it up silently would move the
+    image away from where the user asked for it."""
+    first = next((o for o in program.outputs if o.flags & 0x2 and o.size), None)
+    if first is not None and first.addr != program.base:
+        raise AsmError(f"base address {program.base:#x} is not aligned: {first.name} needs "
+                       f"{first.align}-byte alignment (e.g. --base {first.addr:#x})",
+                       first.inputs[0].filename)
 
 
 def _output_bytes(out):
@@ -120,4 +161,5 @@ def link(program):
                         _output_bytes(out), out.size)
         sections.append(es)
         sections_of[id(out)] = es
-    return write_elf(sections, _elf_symbols(program, sections_of), program.entry)
+    flags = EF_RISCV_RVC if program.rvc else 0
+    return write_elf(sections, _elf_symbols(program, sections_of), program.entry, flags)

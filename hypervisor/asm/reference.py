@@ -10,6 +10,8 @@ placement is consistent with GNU's alignment rules: if it were not, the bytes wo
 GNU as with relaxation on (its default) gives the same bytes too, except where code is
 aligned: it then pads with the most nops that could be needed (R_RISCV_ALIGN) and leaves it
 to linker relaxation to delete the extra ones, which `ld --no-relax` cannot do.
+
+`march` is passed to GNU as as -march (default: ours, rv32ima_zicsr_zifencei).
 """
 import os
 import shutil
@@ -17,9 +19,9 @@ import subprocess
 import tempfile
 
 from .layout import output_name
+from .march import DEFAULT_MARCH
 
 PREFIX = "riscv64-unknown-elf-"
-MARCH = ["-march=rv32ima_zicsr_zifencei", "-mabi=ilp32"]
 
 
 def tool(name):
@@ -60,15 +62,15 @@ def linker_script(sections):
     return "\n".join(lines) + "\n"
 
 
-def gnu_build(paths, ours, workdir=None, relax=False):
+def gnu_build(paths, ours, workdir=None, relax=False, march=DEFAULT_MARCH):
     """Assemble `paths` with GNU as (`-mno-relax` unless relax) and link them with GNU ld
     at the addresses of our ELF `ours`; returns (elf bytes, as stderr)."""
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         objects, warnings = [], ""
         for i, path in enumerate(paths):
             obj = os.path.join(tmp, f"{i}.o")
-            options = [] if relax else ["-mno-relax"]
-            warnings += _run([tool("as"), *MARCH, *options, path, "-o", obj]).stderr
+            options = [f"-march={march}", "-mabi=ilp32"] + ([] if relax else ["-mno-relax"])
+            warnings += _run([tool("as"), *options, path, "-o", obj]).stderr
             objects.append(obj)
         script = os.path.join(tmp, "layout.ld")
         with open(script, "w") as f:
@@ -78,6 +80,23 @@ def gnu_build(paths, ours, workdir=None, relax=False):
               *objects, "-o", out])
         with open(out, "rb") as f:
             return f.read(), warnings
+
+
+def gnu_errors(text, march=DEFAULT_MARCH, workdir=None):
+    """{line: message} of the errors GNU as reports for a source text (it reports all)."""
+    import re
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        src = os.path.join(tmp, "in.s")
+        with open(src, "w") as f:
+            f.write(text)
+        proc = subprocess.run([tool("as"), f"-march={march}", "-mabi=ilp32", "-mno-relax", src,
+                               "-o", os.path.join(tmp, "out.o")], capture_output=True, text=True)
+    out = {}
+    for line in proc.stderr.splitlines():
+        m = re.match(r".*?:(\d+): Error: (.*)", line)
+        if m:
+            out.setdefault(int(m.group(1)), m.group(2))
+    return out
 
 
 def objdump(elf_bytes, *options):

@@ -8,7 +8,7 @@ A statement is `label: label: mnemonic operand, operand` or `name = expression`.
 import re
 from dataclasses import dataclass, field
 
-from .errors import Location
+from .errors import AsmError, Location
 
 _LABEL = re.compile(r"\s*([A-Za-z_.$][\w.$]*|[0-9]+)\s*:(?!=)")
 _ASSIGN = re.compile(r"\s*([A-Za-z_.$][\w.$]*)\s*=(?!=)")
@@ -134,13 +134,20 @@ def _parse_segment(seg, col0, filename, lineno):
     return stmt
 
 
-def parse_source(text, filename="<string>"):
-    """All statements of one source file, in order."""
+def parse_source(text, filename="<string>", report=None):
+    """All statements of one source file, in order.  A statement that cannot be read is
+    passed to `report` (an AsmError) and skipped; without `report` it is raised."""
     statements, in_block = [], False
     for lineno, line in enumerate(text.splitlines(), start=1):
         segments, in_block = _strip_line(line, in_block)
         for start, seg in segments:
-            stmt = _parse_segment(seg, start + 1, filename, lineno)
+            try:
+                stmt = _parse_segment(seg, start + 1, filename, lineno)
+            except AsmError as exc:
+                if report is None:
+                    raise
+                report(exc)
+                continue
             if stmt is not None:
                 statements.append(stmt)
     return statements

@@ -57,6 +57,7 @@ class Instruction:
     match: int
     mask: int
     fields: tuple = field(default=())
+    size: int = 4       # bytes (the 16-bit instructions are in compressed.py)
 
     def encode(self, **values):
         """The instruction word for the given field values (already range-checked)."""

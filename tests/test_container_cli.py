@@ -1,0 +1,148 @@
+"""`hv container ...` across separate hv invocations, through the on-demand daemon: Docker's
+verbs, statuses and persistence (a stopped container keeps its writable layer until rm)."""
+import os
+import subprocess
+import sys
+import tarfile
+import time
+
+import pytest
+
+from kernelhelp import make_rootfs
+
+
+@pytest.fixture
+def hv(tmp_path):
+    env = dict(os.environ, HV_STORE=str(tmp_path / "store"), HV_RUNTIME_DIR=str(tmp_path / "run"),
+               HV_DAEMON_IDLE="30")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def run(*args, input=None, timeout=60):
+        return subprocess.run([sys.executable, "-m", "hypervisor.cli", *args], env=env, cwd=root,
+                              capture_output=True, timeout=timeout, input=input)
+    yield run
+    from hypervisor.kernel import daemon
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        path = daemon.socket_path()
+        if os.path.exists(path):
+            ch = daemon.Channel(daemon.connect(path, timeout=5))
+            ch.send(op="shutdown")
+            ch.recv()
+    except OSError:
+        pass
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+
+def test_run_statuses_like_docker(hv, tmp_path):
+    root = make_rootfs(tmp_path / "root")
+    r = hv("container", "run", "--rm", str(root), "/bin/tool", "cat", "/etc/hostname")
+    assert r.returncode == 0 and r.stdout == b"/etc/hostname: inside\n\n"
+    assert hv("container", "run", "--rm", str(root), "/bin/tool", "segv").returncode == 139
+    r = hv("container", "run", "--rm", str(root), "/bin/nothere")
+    assert r.returncode == 127 and b"executable file not found" in r.stderr
+    r = hv("container", "run", "--rm", str(root), "/etc/hostname")
+    assert r.returncode == 126
+    r = hv("container", "run", "--rm", str(tmp_path / "nope"), "/bin/tool")
+    assert r.returncode == 125 and b"Unable to find image" in r.stderr
+    assert hv("container", "ls", "-a").stdout.count(b"\n") == 1     # --rm left nothing
+
+
+def test_changes_survive_stop_and_start_until_rm(hv, tmp_path):
+    root = make_rootfs(tmp_path / "root")
+    r = hv("container", "run", "--name", "keep", str(root), "/bin/tool", "append", "/etc/notes",
+           "one;")
+    assert r.returncode == 0 and r.stdout == b"/etc/notes: No such file or directory\n"
+    r = hv("container", "start", "-a", "keep")
+    assert r.stdout == b"/etc/notes: one;\n"
+    r = hv("container", "start", "-a", "keep")
+    assert r.stdout == b"/etc/notes: one;one;\n"
+    other = hv("container", "run", "--rm", str(root), "/bin/tool", "cat", "/etc/notes")
+    assert other.stdout == b"/etc/notes: No such file or directory\n"   # not in the image
+    assert not (root / "etc" / "notes").exists()
+    ls = hv("container", "ls", "-a").stdout.decode()
+    assert "keep" in ls and "Exited (0)" in ls
+    logs = hv("container", "logs", "keep").stdout
+    assert logs.count(b"/etc/notes") == 3
+    layer = next((tmp_path / "store" / ".hvlab" / "containers").glob("*/upper.tar"))
+    with tarfile.open(layer) as t:
+        assert t.getnames() == ["etc/notes"] and t.extractfile("etc/notes").read() == b"one;" * 3
+    assert hv("container", "rm", "keep").returncode == 0
+    assert b"keep" not in hv("container", "ls", "-a").stdout
+    assert not layer.exists()
+
+
+def test_detached_exec_stop_and_kill(hv, tmp_path):
+    root = make_rootfs(tmp_path / "root")
+    r = hv("container", "run", "-d", "--name", "tick", str(root), "/bin/tool", "ticker", "100000")
+    assert r.returncode == 0 and len(r.stdout.strip()) == 12
+    assert b"tick" in hv("container", "ls").stdout
+    e = hv("container", "exec", "tick", "/bin/tool", "cat", "/etc/hostname")
+    assert e.returncode == 0 and e.stdout == b"/etc/hostname: inside\n\n"
+    assert hv("container", "exec", "tick", "/bin/tool", "nonsense").returncode == 2
+    stats = hv("container", "stats").stdout.decode()
+    assert "tick" in stats and "MiB / 64MiB" in stats
+    assert hv("container", "rm", "tick").returncode == 1             # still running
+    assert hv("container", "stop", "-t", "1", "tick").returncode == 0
+    ls = hv("container", "ls", "-a").stdout.decode()
+    # pid 1 of a namespace ignores SIGTERM without a handler: killed after the grace period
+    assert "Exited (137)" in ls
+    assert b"tick 0" in hv("container", "logs", "tick").stdout
+
+
+def test_interactive_stdin(hv, tmp_path):
+    root = make_rootfs(tmp_path / "root")
+    r = hv("container", "run", "--rm", "-i", str(root), "/bin/tool", "upper",
+           input=b"hello\nfrom stdin\n")
+    assert r.returncode == 0 and r.stdout == b"HELLO\nFROM STDIN\n"
+    r = hv("container", "run", "--rm", str(root), "/bin/tool", "upper", input=b"ignored")
+    assert r.returncode == 0 and r.stdout == b""                    # no -i: stdin is empty
+
+
+def test_network_and_published_port(hv, tmp_path):
+    import socket
+    root = make_rootfs(tmp_path / "root")
+    assert hv("network", "create", "lab").returncode == 0
+    assert hv("network", "create", "lab").returncode == 1         # already exists
+    assert b"172.18.1.0/24" in hv("network", "ls").stdout
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    r = hv("container", "run", "-d", "--name", "web", "--network", "lab", "-p",
+           f"127.0.0.1:{port}:80", str(root), "/bin/tool", "serve", "80", "pong:", "2")
+    assert r.returncode == 0, r.stderr
+    time.sleep(0.5)
+    r = hv("container", "run", "--rm", "--network", "lab", str(root), "/bin/tool", "fetch", "web",
+           "80", "ping")
+    assert r.stdout == b"reply: pong:ping\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"host")
+        data = b""
+        while chunk := s.recv(100):
+            data += chunk
+    assert data == b"pong:host"
+    r = hv("container", "run", "--rm", "-p", "0.0.0.0:1:80", str(root), "/bin/tool", "cat", "/x")
+    assert r.returncode == 125 and b"only loopback" in r.stderr
+
+
+def test_commit_makes_an_image_of_the_changes(hv, tmp_path):
+    from kernelhelp import PROGS
+    ctx = tmp_path / "ctx"
+    (ctx / "bin").mkdir(parents=True)
+    (ctx / "bin" / "tool").write_bytes((PROGS / "tool").read_bytes())
+    (ctx / "bin" / "tool").chmod(0o755)
+    (ctx / "Buildfile").write_bytes(b"FROM scratch\nCOPY bin /bin\n")
+    assert hv("image", "build", "-t", "base:1", str(ctx)).returncode == 0
+    r = hv("container", "run", "--name", "w", "base:1", "/bin/tool", "write", "/note", "kept")
+    assert r.returncode == 0, r.stderr
+    r = hv("container", "commit", "w", "noted:1")
+    assert r.returncode == 0 and r.stdout.startswith(b"sha256:")
+    r = hv("container", "run", "--rm", "noted:1", "/bin/tool", "cat", "/note")
+    assert r.stdout == b"/note: kept\n"
+    r = hv("container", "run", "--rm", "base:1", "/bin/tool", "cat", "/note")
+    assert r.stdout == b"/note: No such file or directory\n"       # the base is unchanged
+    assert hv("container", "run", "--rm", "nothing:9", "/x").returncode == 125
