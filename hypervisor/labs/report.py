@@ -66,8 +66,8 @@ def markdown(ctx, res):
     lab = ctx.lab
     md = [f"# Lab {lab.number}: {lab.title}\n",
           f"Seed **{ctx.seed}**{' (quick run)' if ctx.quick else ''}, {res['started']}, "
-          f"{res['seconds']:.1f} s.  Host: {one_line(res['host'])}.  The lab's text: "
-          f"[{lab.doc}](../{lab.doc}) in hvlab's sources.\n",
+          f"{res['seconds']:.1f} s.  Host: {one_line(res['host'])}.  The lab's text, with "
+          f"background and what to look at in `hv top`: `{lab.doc}` in hvlab's sources.\n",
           "## Summary\n",
           "| result | value | unit | kind |\n|---|---|---|---|\n"
           + "".join(f"| {w} | {v} | {u} | {KIND_WORDS[k]} |\n" for w, v, u, k in ctx.summary),

@@ -98,7 +98,7 @@ class Scheduling(Lab):
         ctx.command("three spinners on one host core, weights as in the table",
                     f"hv run spinner spinner spinner --threads 1 --weights "
                     f"{','.join(map(str, ws))} --timeout {p['seconds']:g} --stats")
-        ctx.command("the same, watched live (w changes a weight)",
+        ctx.command("the same, watched live (+ and - change the selected VM's weight, c its cap)",
                     f"hv top spinner spinner spinner --threads 1 --weights {','.join(map(str, ws))}")
         ctx.say("""
 ## 1. CPU shares: weights on one host core
@@ -247,9 +247,9 @@ it starts up to a scheduler poll (10 ms) late.
         ctx.table(["", "value", "model"],
                   [["spinner MIPS alone", f"{rate_alone / 1e6:.1f}", ""],
                    ["spinner MIPS with the idle VMs", f"{rate_with / 1e6:.1f}",
-                    f"{rate_alone * (1 - model) / 1e6:.1f}"],
+                    f"at least {rate_alone * (1 - model) / 1e6:.1f}"],
                    [f"host CPU of the {nw} workers (% of a core)", f"{100 * w_cpu:.1f}",
-                    f"{100 * model:.1f}"],
+                    f"at most {100 * model:.1f}"],
                    [f"host CPU of the {ns} waiting VMs (% of a core)", f"{100 * s_cpu:.2f}",
                     "0 (boot only)"],
                    ["instructions the waiting VMs ran after booting", idle_insns, "0"]])
