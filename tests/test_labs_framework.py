@@ -135,3 +135,20 @@ def test_seeds_change_the_workload():
         params = [json.dumps(lab.make_params(s, False), sort_keys=True) for s in range(6)]
         assert len(set(params)) == 6, name
         assert lab.make_params(3, False) == lab.make_params(3, False)
+
+
+def test_each_lab_has_its_page_with_every_question():
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    index = (root / "docs" / "labs" / "README.md").read_text()
+    for e in ENTRIES:
+        lab = e.load()
+        if lab is None:
+            continue
+        page = root / lab.doc
+        assert page.exists(), lab.doc
+        text = page.read_text()
+        assert f"hv lab run {lab.name}" in text
+        for q in lab.questions:
+            assert f"`{q.id}" in text, f"{lab.doc} does not ask {q.id}"
+        assert f"]({page.name})" in index, f"docs/labs/README.md does not link {page.name}"

@@ -66,6 +66,7 @@ class Context:
     figures: list = field(default_factory=list)     # file names in out/
     sources: dict = field(default_factory=dict)     # file name -> assembly text
     commands: list = field(default_factory=list)    # (what, command a student could type)
+    shown: list = field(default_factory=list)       # text for the terminal after the summary
 
     def record(self, key, value, kind):
         """A measured number (a plain int, float, str, list or dict: JSON)."""
@@ -83,6 +84,10 @@ class Context:
 
     def command(self, what, cmd):
         self.commands.append((what, cmd))
+
+    def display(self, text):
+        """Text `hv lab run` prints after the summary table (the report has it too)."""
+        self.shown.append(text.rstrip("\n") + "\n")
 
     def headline(self, what, value, unit, kind):
         self.summary.append((what, value, unit, kind))

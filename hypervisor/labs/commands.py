@@ -76,7 +76,10 @@ def run_lab(lab, seed=0, quick=False, out=None, timed=True, quiet=False, stream=
     if seed < 0:
         raise LabError("--seed must be 0 or more")
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LabError(f"--out {out}: {exc.strerror}") from None
     ctx = Context(lab=lab, seed=seed, quick=quick, params=lab.make_params(seed, quick), out=out,
                   progress=Progress(f"lab {lab.number}", stream=stream, quiet=quiet),
                   timed=timed)
@@ -85,7 +88,10 @@ def run_lab(lab, seed=0, quick=False, out=None, timed=True, quiet=False, stream=
     lab.run(ctx)
     res = report.results(ctx, host.describe(), time.perf_counter() - t0, started)
     if out is not None:
-        report.write(ctx, res)
+        try:
+            report.write(ctx, res)
+        except OSError as exc:
+            raise LabError(f"cannot write into {out}: {exc.strerror}") from None
     return res, ctx
 
 
@@ -99,6 +105,8 @@ def cmd_run(args):
         print(f"hv lab run: {exc}", file=sys.stderr)
         return 1
     print(report.summary_text(ctx, res), end="")
+    for text in ctx.shown:
+        print("\n" + text, end="")
     print(f"report: {out / 'report.md'}, plots: {', '.join(ctx.figures) or 'none'}, raw "
           f"numbers: {out / 'results.json'}; answer in {out / 'answers-template.toml'}")
     return 0

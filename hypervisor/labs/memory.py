@@ -164,6 +164,9 @@ An address in the program's own megapage, {w3.va:#010x}, takes {w3.ptes_read} PT
 """)
         ctx.headline(f"VA {w1.va:#010x} -> guest-physical -> host offset",
                      f"{w1.gpa:#x} -> {w1.host_offset:#x}", "", COUNT)
+        ctx.display(f"the walk of {w1.va:#010x}, from the guest's satp to the host array:\n"
+                    + w1.text() + f"\nhost array at {w1.host_offset:#x}: {found:#010x}, the "
+                    "guest's marker")
         eng.shutdown()
 
     # ------------------------------------------------------------------ 2. demand vs prealloc
@@ -270,7 +273,8 @@ to the monitor each); the preallocated one gets all {mem // PAGE_SIZE} at boot.
                         "maps_agree_with_owners": snap["consistent"]},
             "free_after": free_after, "owners_after": owners_after,
             "series": series}, COUNT)
-        ctx.command("overcommit: the same three VMs",
+        ctx.command("overcommit: the same three VMs (on real threads the two memhogs may not "
+                    "overlap: then neither runs out)",
                     f"hv run memhog memhog spinner --mem {mem // MiB}M --host-mem {host // MiB}M "
                     f"--append size={size // MiB}M --timeout 5 --stats")
         ctx.say(f"""

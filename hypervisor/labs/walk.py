@@ -134,7 +134,7 @@ def stage2(vm, w):
     w.host_offset = host * PAGE + (gpa & 0xFFF)
     w.owner = int(vm.engine.memory.owner[host])
     w.step("g-stage", f"guest page ({gpa:#x} - {RAM_BASE:#x}) / 4096 = {index:#x} -> host page "
-                      f"{host} (owner: {w.owner})")
+                      f"{host} (owner: VM {w.owner})")
     w.step("host", f"host offset {host} x 4096 + {gpa & 0xFFF:#x} = {w.host_offset:#x} in the "
                    f"host array")
     return w
