@@ -152,3 +152,21 @@ def test_each_lab_has_its_page_with_every_question():
         for q in lab.questions:
             assert f"`{q.id}" in text, f"{lab.doc} does not ask {q.id}"
         assert f"]({page.name})" in index, f"docs/labs/README.md does not link {page.name}"
+
+
+def test_answers_for_a_students_results(capsys, tmp_path):
+    lab = get("scheduling")
+    p = lab.make_params(8, True)
+    ws = p["shares"]["weights"]
+    measured = {"shares": {"weights": ws, "shares": [0.2, 0.3, 0.5]}}
+    res = {"lab": "scheduling", "seed": 8, "quick": True, "params": p, "measured": measured}
+    (tmp_path / "results.json").write_text(json.dumps(res))
+    status, out, _ = run(capsys, "lab", "answers", "scheduling", "--results",
+                         tmp_path / "results.json")
+    assert status == 0
+    line = next(l for l in out.splitlines() if l.startswith("share_heaviest"))
+    heavy = [0.2, 0.3, 0.5][ws.index(max(ws))]
+    assert f"{heavy:g} fraction (their run)" in line
+    assert f"ideal {max(ws) / sum(ws):.4g}" in line
+    assert "not in their results" in next(l for l in out.splitlines()
+                                          if l.startswith("cap_use_percent"))

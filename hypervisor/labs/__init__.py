@@ -27,12 +27,12 @@ LABS = (
      "out of memory; the rogue guest", None),
     (3, "isolation", "hypervisor.labs.isolation:Isolation",
      "VM vs process vs container: memory, start-up, throughput, faults survived",
-     "the Linux guest and hvlab's shared kernel (containers)"),
+     "the Linux guest (N processes in one Linux VM, N Linux VMs) beside hvlab's containers"),
     (4, "scheduling", "hypervisor.labs.scheduling:Scheduling",
      "CPU shares and caps, a noisy neighbour, fairness over time, idle VMs cost nothing", None),
     (5, "images", "hypervisor.labs.images:Images",
      "N containers from one image: what is stored once, copy-on-write, push and pull",
-     "OCI images and copy-on-write container roots"),
+     "the bundled BusyBox userland image, and the Linux guest to boot the image as a VM"),
 )
 
 
