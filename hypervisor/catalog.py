@@ -3,6 +3,7 @@ data built from guests/ by `make -C guests`), files by path, and assembly source
 assembled on the fly by hvlab's own assembler."""
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from .devices.layout import RAM_BASE
@@ -22,6 +23,25 @@ def manifest():
     return data.get("images", data) if isinstance(data, dict) else data
 
 
+def root_filesystems():
+    """The bundled root file systems (the manifest's "rootfs" section: name, file, description,
+    sha256): not bootable, they are the userland of containers and OCI images."""
+    try:
+        with open(IMAGES_DIR / "manifest.json") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return []
+    return data.get("rootfs", []) if isinstance(data, dict) else []
+
+
+def rootfs_path(name="userland"):
+    """The path of a bundled root file system (a tar), or None."""
+    for entry in root_filesystems():
+        if entry.get("name") == name:
+            return IMAGES_DIR / entry["file"]
+    return None
+
+
 def bundled(name):
     for entry in manifest():
         if entry.get("name") == name:
@@ -38,7 +58,12 @@ def resolve_image(image, mem):
     text = str(image)
     entry = bundled(text)
     if entry is not None and not os.path.isfile(text):
-        return _load_cached(IMAGES_DIR / entry["file"], mem, text)
+        image = _load_cached(IMAGES_DIR / entry["file"], mem, text)
+        if entry.get("append"):         # its default command line (a copy: the cache's is
+            image = replace(image, bootargs=entry["append"])    # shared)
+        return image
+    if text in {e.get("name") for e in root_filesystems()} and not os.path.isfile(text):
+        raise ImageError(f"{text}: a root file system (for containers), not a bootable image")
     if text.endswith((".s", ".S")):
         return load_image(_assemble(text), RAM_BASE, mem, name=text)
     if not os.path.isfile(text):

@@ -10,10 +10,11 @@ csr[9:8] is the lowest privilege that may access it) and the supervisor CSR sect
 """
 from .jit import njit
 
-from .mmu import SSTATUS_MXR, SSTATUS_SUM, tlb_flush
+from .mmu import SSTATUS_MXR, SSTATUS_SUM, tlb_flush, tlb_flush_va
 from .state import (CNT_COUNTER, CNT_CSR_READ, CNT_CSR_WRITE, CNT_SFENCE, CNT_SRET, CNT_WFI,
-                    CYCLE, IDLE, INSTRET, PRIV, PRIV_S, PRIV_U, RES_ADDR, SATP, SCAUSE, SCOUNTEREN,
-                    SENVCFG, SEPC, SIE, SIP, SSCRATCH, SSTATUS, STVAL, STVEC, TIME_DIV, WALLCLOCK)
+                    CYCLE, IDLE, INSTRET, MEGA_TLB, PRIV, PRIV_S, PRIV_U, RES_ADDR, SATP, SCAUSE,
+                    SCOUNTEREN, SENVCFG, SEPC, SIE, SIP, SKIP_LIMIT, SSCRATCH, SSTATUS, STVAL,
+                    STVEC, TIME_DIV, WALLCLOCK)
 from .trap import SIP_SSIP, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP, timer_update
 
 # exec_system() results
@@ -107,6 +108,7 @@ def csr_write(st, tlb, csr, v):
     elif csr == CSR_SATP:
         st[SATP] = v & SATP_WMASK
         tlb_flush(tlb)
+        st[MEGA_TLB] = 0
 
 
 @njit(cache=True, nogil=True)
@@ -182,7 +184,12 @@ def exec_system(st, tlb, ins, pc):
         return _wfi(st, pc)
     if (ins & 0xFE007FFF) == 0x12000073:        # sfence.vma rs1, rs2 (funct7 0001001, rd = 0)
         st[CNT_SFENCE] += 1
-        tlb_flush(tlb)
+        rs1 = (ins >> 15) & 31
+        if rs1 != 0:
+            tlb_flush_va(st, tlb, st[rs1])      # one page (Linux: set_pte, fixmap, ...)
+        else:
+            tlb_flush(tlb)                      # every address
+            st[MEGA_TLB] = 0
         return SYS_OK, pc + 4
     return SYS_ILLEGAL, 0                       # mret, dret, hfence, unknown encodings
 
@@ -192,11 +199,24 @@ def _wfi(st, pc):
     """wfi: nothing to wait for when an interrupt is pending (even if masked: the spec resumes
     on pending & enabled in sie).  With the timer armed, virtual time skips to its deadline, so
     an idle VM costs no host time and runs stay reproducible.  Otherwise (or in wall-clock
-    mode) the VM sleeps until the monitor raises an interrupt (UART input, the host clock)."""
+    mode) the VM sleeps until the monitor raises an interrupt (UART input, the host clock).
+
+    A skip that would take the guest's clock past SKIP_LIMIT (kept by the scheduler a little
+    ahead of the host clock) is not made now: the VM waits in host time and runs this wfi again
+    when the host has caught up.  The guest cannot tell: this wfi is not retired (the counts
+    the caller adds for it are taken off first) and every register is as it was, so the guest
+    sees the same instructions, times and exits however often that happens, and an idle Linux
+    no longer runs its periodic work back to back on a whole host core."""
     wait = timer_update(st)
     if (st[SIP] & st[SIE]) != 0:
         return SYS_OK, pc + 4
     if wait < (1 << 62) and (st[SIE] & (1 << 5)) != 0 and st[WALLCLOCK] == 0:
+        if st[SKIP_LIMIT] > 0 and st[CYCLE] + wait > st[SKIP_LIMIT]:
+            st[CYCLE] -= 1              # cpu.py retires SYS_IDLE's instruction: undo it here
+            st[INSTRET] -= 1
+            st[CNT_WFI] -= 1            # counted again when it runs
+            st[IDLE] = 1
+            return SYS_IDLE, pc         # the same wfi, again, after the wait
         st[CYCLE] += wait
         timer_update(st)
         return SYS_OK, pc + 4

@@ -2,7 +2,9 @@
 
 It describes what the guest may use, in the shape of QEMU's `virt` machine: memory, one hart
 (rv32ima, Sv32), the timebase frequency, the NS16550A UART behind the PLIC, the sifive-test
-finisher, and /chosen with the bootargs (`--append`).
+finisher, and /chosen with the bootargs (`--append`) and, when one was given (`--initrd`), where
+the initial ramdisk lies (linux,initrd-start/end: Linux, Documentation/devicetree/bindings/
+chosen.txt; two cells each, as QEMU writes them).
 """
 import fdt
 
@@ -19,8 +21,8 @@ def _words(*values):
     return [int(v) & 0xFFFFFFFF for v in values]
 
 
-def build_dtb(ram_base, ram_size, bootargs="", hart_id=0):
-    """The DTB blob (bytes) describing one VM."""
+def build_dtb(ram_base, ram_size, bootargs="", hart_id=0, initrd=None):
+    """The DTB blob (bytes) describing one VM; ``initrd`` is (start, end) guest-physical."""
     tree = fdt.FDT()
     root = tree.root
     root.append(fdt.PropWords("#address-cells", 2))
@@ -33,6 +35,10 @@ def build_dtb(ram_base, ram_size, bootargs="", hart_id=0):
     chosen.append(fdt.PropStrings("bootargs", bootargs) if bootargs
                   else fdt.PropBytes("bootargs", data=b"\0"))
     chosen.append(fdt.PropStrings("stdout-path", f"/soc/serial@{UART_BASE:x}"))
+    if initrd is not None:
+        start, end = initrd
+        chosen.append(fdt.PropWords("linux,initrd-start", *_words(start >> 32, start)))
+        chosen.append(fdt.PropWords("linux,initrd-end", *_words(end >> 32, end)))
     root.append(chosen)
 
     memory = fdt.Node(f"memory@{ram_base:x}")

@@ -15,7 +15,7 @@ from .devicetree import TIMEBASE_HZ
 from .catalog import resolve_image
 from .memory import PAGE_SIZE, HostMemory, OutOfMemory
 from .scheduler import Scheduler
-from .vm import CREATED, HALTED, PAUSED, RUNNING, TIME_DIV, VM
+from .vm import CREATED, HALTED, PAUSED, RUNNING, TIME_DIV, VM, InitrdTooLarge
 
 CHUNK = 64
 DEFAULT_HOST_MEM = 256 << 20
@@ -46,8 +46,9 @@ class Engine:
 
     # ------------------------------------------------------------------ lifecycle
     def create(self, image, name=None, mem=DEFAULT_MEM, bootargs="", prealloc=False,
-               weight=1024, cap=None, trap_via_monitor=False, trace=None):
-        """Build a VM from an image (a bundled name, a path, or a loaded Image)."""
+               weight=1024, cap=None, trap_via_monitor=False, trace=None, initrd=None):
+        """Build a VM from an image (a bundled name, a path, or a loaded Image); ``initrd``:
+        bytes of an initial ramdisk the kernel finds through the device tree (vm.py)."""
         if mem % PAGE_SIZE or mem <= 0 or mem > 0x7000_0000:
             raise EngineError(f"guest RAM must be whole pages up to 1.75 GiB (got {mem})")
         if cap is not None and not 0 < cap <= 1:
@@ -60,10 +61,13 @@ class Engine:
                               f"{self.memory.free_pages} free")
         try:
             vm = VM(self, vm_id, name, img, mem, bootargs, prealloc, weight, cap,
-                    trap_via_monitor)
+                    trap_via_monitor, initrd)
         except OutOfMemory:
             self.memory.free(self.memory.pages_of(vm_id))
             raise EngineError(f"{name}: the host has no free memory left to load the image")
+        except InitrdTooLarge as exc:
+            self.memory.free(self.memory.pages_of(vm_id))
+            raise EngineError(str(exc)) from None
         vm.trace = trace
         if trace is not None:
             vm.st[S.TRAP_VIA_MONITOR] = 1

@@ -34,6 +34,7 @@ class Image:
     entry: int
     segments: list
     blob: bytes = field(default=b"", repr=False)
+    bootargs: str = ""          # the image's own command line (a bundled image's "append")
     _symbols: dict = field(default=None, repr=False)
 
     @property
@@ -49,7 +50,7 @@ class Image:
 
 
 def load_image(path_or_bytes, ram_base, ram_size, name=None):
-    """Parse and validate an ELF image for a VM whose RAM is [ram_base, ram_base+ram_size)."""
+    """Parse and validate an ELF image (or a Linux kernel file, bootimage.py) for a VM whose RAM is [ram_base, ram_base+ram_size)."""
     if isinstance(path_or_bytes, (bytes, bytearray)):
         blob, name = bytes(path_or_bytes), name or "image"
     else:
@@ -60,6 +61,10 @@ def load_image(path_or_bytes, ram_base, ram_size, name=None):
         except OSError as exc:
             raise ImageError(f"{name}: cannot read: {exc.strerror}") from None
     try:
+        # a Linux Image or vmlinux is placed by the kernel boot convention (bootimage.py)
+        kernel = bootimage.load_kernel(blob, name, ram_base, ram_size)
+        if kernel is not None:
+            return kernel
         return _parse(blob, name, ram_base, ram_size)
     except ImageError:
         raise
@@ -135,3 +140,6 @@ def _symbols(elf):
             if not sym.name.startswith("$"):
                 out.setdefault(sym["st_value"], sym.name)
     return out
+
+
+from . import bootimage  # noqa: E402  (bootimage uses Image and ImageError from here)

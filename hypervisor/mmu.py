@@ -12,13 +12,15 @@ A successful translation fills a direct-mapped software TLB of 256 entries, each
 (read tag, write tag, exec tag, host addend), a tag being the virtual page number or -1.  A tag is
 set only for the accesses the entry permits *now* (privilege, SUM, MXR, D bit), so a hit needs no
 permission check: host index = va + addend.  The TLB is flushed by sfence.vma, satp writes,
-privilege changes, SUM/MXR changes and G-stage changes.
+privilege changes, SUM/MXR changes and G-stage changes; `sfence.vma rs1` (an address) drops
+only that page's entry (tlb_flush_va), or every entry of its 4 MiB region when a megapage may
+be cached (MEGA_TLB): a megapage's entries are kept per 4 KiB page.
 """
 import numpy as np
 from .jit import njit
 
-from .state import (ACCESS_EXEC, ACCESS_WRITE, EXIT_GPA, PRIV, PRIV_U, RAM_BASE, RAM_SIZE,
-                    SATP, SSTATUS, TLB_ENTRIES, TLB_SIZE)
+from .state import (ACCESS_EXEC, ACCESS_WRITE, EXIT_GPA, MEGA_TLB, PRIV, PRIV_U, RAM_BASE,
+                    RAM_SIZE, SATP, SSTATUS, TLB_ENTRIES, TLB_SIZE)
 
 # translate() results
 T_OK = 0            # TLB filled for the page
@@ -46,6 +48,32 @@ def tlb_slot(vpn):
 def tlb_flush(tlb):
     for i in range(TLB_SIZE):
         tlb[i] = -1
+
+
+@njit(cache=True, nogil=True)
+def tlb_flush_va(st, tlb, va):
+    """sfence.vma with rs1 = va (privileged spec, "Supervisor Memory-Management Fence
+    Instruction"): invalidate the cached translations of the leaf PTE that maps ``va``.  For a
+    4 KiB leaf that is ``va``'s one entry; a 4 MiB leaf may be cached as up to 1024 entries, so
+    while one may be (MEGA_TLB) every entry of ``va``'s 4 MiB region goes.  With ASIDLEN = 0
+    rs2 names no address space: the same entries go whatever it holds."""
+    vpn = va >> 12
+    if st[MEGA_TLB] == 0:
+        e = tlb_slot(vpn)
+        if tlb[e] == vpn or tlb[e + 1] == vpn or tlb[e + 2] == vpn:
+            tlb[e] = -1
+            tlb[e + 1] = -1
+            tlb[e + 2] = -1
+        return
+    region = vpn >> 10
+    for e in range(0, TLB_ENTRIES * 4, 4):
+        for k in range(3):
+            tag = tlb[e + k]
+            if tag >= 0 and (tag >> 10) == region:
+                tlb[e] = -1
+                tlb[e + 1] = -1
+                tlb[e + 2] = -1
+                break
 
 
 @njit(cache=True, nogil=True)
@@ -121,6 +149,7 @@ def _walk(st, gmap, ram, va, access):
         pte |= want
         ram[h] = pte & 0xFF
     if level == 1:
+        st[MEGA_TLB] = 1                # sfence.vma by address must drop the whole region
         gpa = ((ppn >> 10) << 22) | (va & 0x3FFFFF)
     else:
         gpa = (ppn << 12) | (va & 0xFFF)

@@ -6,7 +6,7 @@ backed yet (allocate it), a device access (emulate it), an access to a hole (inj
 fault), a guest exception the VM asked to see (TRAP_VIA_MONITOR), and crashes.  ``handle()``
 returns False when the VM must leave the host core (halted, crashed, idle).
 """
-from . import sbi
+from . import sbi, sbi_fast
 from . import state as S
 from .cpu import M32
 from .devices.layout import RAM_BASE
@@ -39,6 +39,9 @@ def retire(st):
 
 def handle(vm, code):
     """Act on the RUN_* code the hart returned.  True: the VM may go on running."""
+    pending = sbi_fast.drain(vm.stop)   # console bytes of SBI calls the hart answered itself
+    if pending:
+        vm.console_write(pending)
     go_on = _handle(vm, code)
     if vm.reboot_pending:               # SBI system_reset (reboot) or the finisher's reset
         vm.engine.reboot_now(vm)

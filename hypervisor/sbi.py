@@ -60,8 +60,9 @@ def _legacy(vm, eid):
         st[A0] = 0
     elif eid == EID_LEGACY_GETCHAR:
         st[A0] = _u32(vm.console_read(1)[0] if vm.has_input() else -1)
-    elif eid == EID_LEGACY_SET_TIMER:
-        st[TIMECMP] = int(st[A0]) | (int(st[A1]) << 32)
+    elif eid == EID_LEGACY_SET_TIMER:          # (sbi_fast.py answers it in the hart)
+        value = int(st[A0]) | (int(st[A1]) << 32)
+        st[TIMECMP] = value if value < 1 << 63 else -1     # as TIME: past 2**63 never fires
         st[A0] = 0
     elif eid == EID_LEGACY_SHUTDOWN:
         vm.power_off("pass", 0, "SBI legacy shutdown")

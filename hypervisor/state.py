@@ -60,6 +60,13 @@ EXIT_PC = 59        # pc of the trapping instruction
 IDLE = 60           # 1 while the hart waits in wfi with nothing pending
 WALLCLOCK = 61      # 1: time follows the host clock (the monitor advances CYCLE); wfi sleeps
 
+# --- the idle pacing of virtual time (csr._wfi, scheduler.py) -----------------------------------
+SKIP_LIMIT = 76     # wfi may skip virtual time up to this CYCLE; a skip past it waits in host
+                    # time instead (0: no limit; the scheduler keeps it a little ahead of the
+                    # host clock, so an idle guest does not run its timers back to back)
+MEGA_TLB = 77       # 1: the TLB may hold entries of a 4 MiB megapage (sfence.vma by address
+                    # then drops every entry of the address's 4 MiB region, not one page)
+
 # --- exit counters ----------------------------------------------------------------------------
 COUNTERS = 64
 EXIT_NAMES = (

@@ -8,7 +8,7 @@ A VM is built from a guest image (loader.py) into guest-physical RAM made of hos
                           +--> halted (powered off: pass or fail with a code)
                           +--> crashed (unhandled trap, out of memory, ...: with a reason)
 """
-from . import cpu, monitor
+from . import cpu, monitor, sbi_fast
 from . import state as S
 from .devicetree import build_dtb
 from .devices.finisher import Finisher
@@ -25,14 +25,22 @@ TIME_DIV = 10           # cycles per timebase tick: a 100 MHz virtual hart at 10
 SEIP = 1 << 9
 
 
+class InitrdTooLarge(ValueError):
+    """The --initrd file and the kernel do not both fit in the VM's RAM (one line)."""
+
+
 class VM(Instance):
     kind = "vm"
 
     def __init__(self, engine, vm_id, name, image, mem, bootargs="", prealloc=False,
-                 weight=1024, cap=None, trap_via_monitor=False):
+                 weight=1024, cap=None, trap_via_monitor=False, initrd=None):
         super().__init__(engine, vm_id, name, mem, weight, cap)
         self.image = image
-        self.bootargs = bootargs
+        # a bundled image's own command line (the manifest's "append", catalog.py) comes
+        # first; the user's --append adds to it (for Linux a later key=value wins)
+        self.bootargs = " ".join(a for a in (getattr(image, "bootargs", ""), bootargs) if a)
+        self.initrd = initrd            # bytes of an initial ramdisk (--initrd), or None
+        self.stop = sbi_fast.control_block()    # the stop flag and the SBI console ring
         self.prealloc = prealloc
         self.trap_via_monitor = trap_via_monitor
         self.reboot_pending = False     # the guest asked for a reset
@@ -70,7 +78,8 @@ class VM(Instance):
         for seg in self.image.segments:
             if not self.write_guest(seg.paddr, seg.data + bytes(seg.memsz - len(seg.data))):
                 raise OutOfMemory()
-        dtb = build_dtb(RAM_BASE, self.mem, self.bootargs)
+        initrd = self._place_initrd()
+        dtb = build_dtb(RAM_BASE, self.mem, self.bootargs, initrd=initrd)
         dtb_addr = (RAM_BASE + self.mem - len(dtb)) & ~0xFFF
         if not self.write_guest(dtb_addr, dtb):
             raise OutOfMemory()
@@ -78,6 +87,24 @@ class VM(Instance):
         st[10] = 0                      # a0: hart id
         st[11] = dtb_addr               # a1: the device tree
         cpu.check(st, self.engine.memory.ram, self.gmap, self.tlb, self.stop)
+
+    DTB_ROOM = 64 << 10                 # the top of RAM kept for the device tree
+
+    def _place_initrd(self):
+        """Copy the initrd to the highest page-aligned spot below the device tree, as QEMU
+        and U-Boot do (far from the kernel, which unpacks it and frees its pages).  Returns
+        (start, end) guest-physical, or None."""
+        if not self.initrd:
+            return None
+        top = RAM_BASE + self.mem - self.DTB_ROOM
+        start = (top - len(self.initrd)) & ~0xFFF
+        kernel_end = max(s.paddr + s.memsz for s in self.image.segments)
+        if start < kernel_end:
+            raise InitrdTooLarge(f"{self.name}: the initrd ({len(self.initrd)} bytes) does not "
+                                 f"fit in RAM beside the kernel: give the VM more --mem")
+        if not self.write_guest(start, self.initrd):
+            raise OutOfMemory()
+        return start, start + len(self.initrd)
 
     def _prealloc(self):
         for i in range(self.gmap.size):
@@ -104,6 +131,7 @@ class VM(Instance):
 
     def update_irq(self):
         """Drive the guest's SEIP from the PLIC; an interrupt wakes a VM idle in wfi."""
+        self.stop[sbi_fast.IO_RX] = len(self.uart.rx)   # SBI getchar answers -1 in the hart
         if self.plic.seip():
             self.st[S.SIP] |= SEIP
             if self.idle:

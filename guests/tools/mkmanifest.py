@@ -5,9 +5,13 @@
     mkmanifest.py check DIR REBUILT  DIR's images and manifest against a fresh
                                      rebuild in REBUILT, byte for byte
 
-The manifest is a JSON list, one entry per image:
+The manifest is a JSON object: "images", a list with one entry per bootable image:
     {"name", "file", "description" (one line), "mem" (suggested --mem), "sha256"}
-GUESTS below is the single list of images, descriptions and memory sizes.
+    plus, for Linux (LINUX below), "append": the image's own kernel command line (hv run's
+    --append adds to it) and "interactive": true for an image that reads its console;
+and "rootfs", the root file systems for containers (not bootable): {"name", "file",
+"description", "kind": "rootfs", "sha256"}.
+GUESTS, LINUX and ROOTFS below are the single lists of images, descriptions and memory sizes.
 """
 import hashlib
 import json
@@ -56,6 +60,22 @@ GUESTS = [
      "itself: shows an idle VM in hv top"),
 ]
 
+# Linux 6.1 + musl + BusyBox (guests/linux, `make linux`): one kernel file, two command lines.
+# (name, file, mem, append, interactive, description)
+LINUX = [
+    ("linux", "linux.Image", "64M", "earlycon=sbi console=ttyS0 quiet", True,
+     "Linux 6.1 with a musl + BusyBox userland: a shell on the console (poweroff to stop; "
+     "Ctrl-A x quits hvlab)"),
+    ("linux-batch", "linux.Image", "64M", 'console=ttyS0 quiet run="primes 20000"', False,
+     "The same Linux running one command from its command line (--append 'run=\"CMD\"'), "
+     "then powering off"),
+]
+ROOTFS = [
+    ("userland", "userland.tar",
+     "Linux's root file system as a tar (BusyBox, the demo programs, /etc): for containers "
+     "and OCI images"),
+]
+
 BENCH = ("bench", "bench-small", "bench-sv32")   # must contain no ecall
 ECALL = 0x00000073
 
@@ -72,7 +92,15 @@ def manifest(directory):
         path = os.path.join(directory, f"{name}.elf")
         entries.append({"name": name, "file": f"{name}.elf", "description": desc,
                         "mem": mem, "sha256": sha256(path)})
-    return json.dumps(entries, indent=2) + "\n"
+    for name, file, mem, append, interactive, desc in LINUX:
+        entry = {"name": name, "file": file, "description": desc, "mem": mem,
+                 "append": append, "sha256": sha256(os.path.join(directory, file))}
+        if interactive:
+            entry["interactive"] = True
+        entries.append(entry)
+    rootfs = [{"name": name, "file": file, "description": desc, "kind": "rootfs",
+               "sha256": sha256(os.path.join(directory, file))} for name, file, desc in ROOTFS]
+    return json.dumps({"images": entries, "rootfs": rootfs}, indent=2) + "\n"
 
 
 def executable_words(path):
@@ -91,9 +119,10 @@ def executable_words(path):
 def check(directory, rebuilt):
     errors = []
     with open(os.path.join(directory, "manifest.json")) as f:
-        committed = json.load(f)
+        data = json.load(f)
+    committed = data["images"] + data["rootfs"]
     names = {e["name"] for e in committed}
-    wanted = {g[0] for g in GUESTS}
+    wanted = {g[0] for g in GUESTS} | {g[0] for g in LINUX} | {g[0] for g in ROOTFS}
     if names != wanted:
         errors.append(f"manifest lists {sorted(names)}, expected {sorted(wanted)}")
     for e in committed:

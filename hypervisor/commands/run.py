@@ -26,6 +26,9 @@ def register(sub):
     p.add_argument("--trace", metavar="DIR", help="write a trap log per VM into DIR")
     p.add_argument("--input", metavar="TEXT", default="",
                    help="bytes typed at every VM's console (\\n for newline)")
+    p.add_argument("--initrd", metavar="FILE",
+                   help="an initial ramdisk for every VM (Linux: an uncompressed newc cpio, "
+                        "unpacked over the kernel's built-in initramfs)")
     p.set_defaults(func=cmd_run)
 
     q = sub.add_parser("images", help="list the bundled guest images")
@@ -85,6 +88,7 @@ def build(args, images):
         raise UsageError(f"--host-mem: {exc}") from None
     except MemoryError:
         raise UsageError(f"--host-mem {args.host_mem}: this machine cannot allocate it") from None
+    initrd = _read_initrd(getattr(args, "initrd", None))
     trace_dir = getattr(args, "trace", None)
     if trace_dir:
         os.makedirs(trace_dir, exist_ok=True)
@@ -95,10 +99,23 @@ def build(args, images):
             engine.create(image, name=name, mem=mem, bootargs=args.append,
                           prealloc=args.prealloc, weight=weights[i] or 1024,
                           cap=caps[i] / 100 if caps[i] else None,
-                          trap_via_monitor=args.trap_via_monitor, trace=trace)
+                          trap_via_monitor=args.trap_via_monitor, trace=trace, initrd=initrd)
     except (ImageError, EngineError) as exc:
         raise UsageError(str(exc)) from None
     return engine
+
+
+def _read_initrd(path):
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise UsageError(f"--initrd {path}: cannot read: {exc.strerror}") from None
+    if not data:
+        raise UsageError(f"--initrd {path}: the file is empty")
+    return data
 
 
 def cmd_run(args):
