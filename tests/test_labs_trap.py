@@ -1,8 +1,10 @@
 """Lab 1, trap-and-emulate: a --quick run shows what the lab teaches, in its measured numbers.
 
 The expected counts are derived by hand from the generated guests (programs.py): a line of L
-bytes through the UART is L stores, each an MMIO exit; the trap handler is csrr, addi, csrw,
-sret; the tour's monitor exits are its SBI calls, console bytes and lines, plus one SRST."""
+bytes through the UART is L stores, each an MMIO exit the monitor emulates in Python; the trap
+handler is csrr, addi, csrw, sret; with --trap-via-monitor each exception returns to Python.
+Which SBI calls the hart answers without Python (sbi_fast.py) is the hart's business: the tests
+only bound those."""
 import re
 
 import pytest
@@ -36,18 +38,32 @@ def test_exits_per_action_match_the_guests(lab1):
     assert per["trap"] == {"exc_delegated": 1, "csr_read": 1, "csr_write": 1, "sret": 1}
     assert per["trap-via-monitor"] == {"exc_monitor": 1, "csr_read": 1, "csr_write": 1,
                                        "sret": 1}
+    # returns to Python: the UART is emulated in Python, an exception routed through the
+    # monitor goes there, CSRs and delegated traps never do; and a return is always an exit
+    back = res["measured"]["python_returns_per_action"]
+    assert back["uart"] == {"gstage": length}
+    assert back["trap-via-monitor"] == {"trap": 1}
+    assert back["csr"] == {} and back["trap"] == {}
+    for k, b in back.items():
+        assert sum(b.values()) <= sum(per[k].values()), k
 
 
-def test_delegation_off_multiplies_the_monitor_exits(lab1):
+def test_delegation_off_multiplies_the_returns_to_python(lab1):
     res, _ = lab1
     tour = dict(res["params"]["tour"])
     L = res["params"]["line_length"]
-    mon = res["measured"]["tour_monitor_exits"]
-    assert mon["delegated"] == tour["sbi"] + (tour["uart"] + tour["putchar"]) * L \
+    back = res["measured"]["tour_python_returns"]
+    on, off = sum(back["delegated"].values()), sum(back["via_monitor"].values())
+    # at least every UART byte (emulated in Python) and the final system_reset; at most every
+    # SBI call and UART byte
+    assert tour["uart"] * L + 1 <= on <= tour["sbi"] + (tour["uart"] + tour["putchar"]) * L \
         + tour["dbcn"] + 1
-    assert mon["via_monitor"] - mon["delegated"] == tour["trap"]
-    assert mon["via_monitor"] / mon["delegated"] > 1.2
+    assert back["delegated"]["gstage"] == back["via_monitor"]["gstage"] == tour["uart"] * L
+    assert back["via_monitor"]["trap"] == tour["trap"] and "trap" not in back["delegated"]
+    assert off - on >= tour["trap"]
+    assert off / on > 1.2
     ex = res["measured"]["tour_exits"]
+    assert sum(ex["delegated"].values()) == sum(ex["via_monitor"].values())
     assert ex["delegated"]["exc_delegated"] == tour["trap"] == ex["via_monitor"]["exc_monitor"]
     assert ex["via_monitor"]["exc_delegated"] == 0
     # the same instructions either way: virtual time cannot tell delegation on from off
@@ -93,15 +109,15 @@ def _correct_answers(res):
     """Count answers derived by hand, time answers read off the report at 3 significant
     digits, as a student would."""
     p, cost = res["params"], res["measured"]["host_us_per_action"]
-    tour = dict(p["tour"])
+    back = res["measured"]["tour_python_returns"]           # read off table 3
     L = len(p["line"])
     sig = lambda x: float(f"{x:.3g}")
     return {
-        "uart_exits_per_line": L, "dbcn_exits_per_line": 1, "trap_exits_delegated": 4,
-        "trap_monitor_exits_via_monitor": 1,
-        "tour_monitor_exits_delegated": tour["sbi"] + (tour["uart"] + tour["putchar"]) * L
-        + tour["dbcn"] + 1,
-        "tour_monitor_exits_added": tour["trap"],
+        "uart_exits_per_line": L, "uart_python_returns_per_line": L, "dbcn_exits_per_line": 1,
+        "trap_exits_delegated": 4, "trap_python_returns_via_monitor": 1,
+        "tour_python_returns_delegated": sum(back["delegated"].values()),
+        "tour_python_returns_added": sum(back["via_monitor"].values())
+        - sum(back["delegated"].values()),
         "csr_cost_us": sig(cost["csr"]), "sbi_cost_us": sig(cost["sbi"]),
         "sbi_over_csr": sig(cost["sbi"] / cost["csr"]),
         "uart_over_dbcn": sig(cost["uart"] / cost["dbcn"]),
@@ -119,7 +135,7 @@ def test_check_accepts_correct_answers(lab1):
     (out / "answers.toml").write_text(_toml(_correct_answers(res)))
     lines, status = check(get("trap-and-emulate"), out / "answers.toml")
     assert status == 0, "\n".join(lines)
-    assert lines[-1].startswith("11 of 11 right")
+    assert lines[-1].startswith("12 of 12 right")
 
 
 def test_check_explains_wrong_answers(lab1, capsys):
@@ -139,7 +155,7 @@ def test_check_explains_wrong_answers(lab1, capsys):
     assert "factor of 10^-3" in text
     assert "upside down" in text
     assert "csr_cost_us: not answered" in text
-    assert "7 of 11 right, 3 wrong, 1 not answered" in text
+    assert "8 of 12 right, 3 wrong, 1 not answered" in text
 
 
 def test_check_refuses_another_seed(lab1, capsys):
@@ -162,16 +178,18 @@ def test_answers_agree_with_a_run_of_the_same_seed(lab1, capsys):
     for q in lab.questions:
         if q.kind != "count":
             continue
-        assert q.predict(res["params"]) == res["answers"][q.id], q.id
         line = next(l for l in text.splitlines() if l.startswith(q.id + " "))
         assert f" {res['answers'][q.id]:g} {q.unit}" in line.replace(",", ""), line
-        assert "the model agrees" in line
+        if q.predict is not None:
+            assert q.predict(res["params"]) == res["answers"][q.id], q.id
+            assert "the model agrees" in line
 
 
 def test_counts_are_reproducible_and_seeds_differ(lab1):
     res, _ = lab1
     again, _ = run_lab(get(1), seed=SEED, quick=True, out=None, timed=False, quiet=True)
-    for key in ("exits_per_action", "tour_exits", "tour_monitor_exits", "timeline_guest"):
+    for key in ("exits_per_action", "python_returns_per_action", "tour_exits",
+                "tour_python_returns", "timeline_guest"):
         assert again["measured"][key] == res["measured"][key], key
     other = get(1).make_params(SEED + 1, True)
     assert other["line"] != res["params"]["line"] or other["tour"] != res["params"]["tour"]

@@ -100,13 +100,43 @@ def lockstep(eng, vms, window, sample=None, max_rounds=1_000_000, until=None):
     return cpu
 
 
+class Returns:
+    """The exits that come back to Python, counted where they arrive: every call of the
+    instance's ``handle_exit(code)`` (instance.py) with a code other than "budget" or "stop"
+    (state.RUN_NAMES).  The hart's exit counters count every exit, wherever it is answered;
+    this counts the ones the compiled hart could not answer by itself."""
+
+    def __init__(self, vm):
+        from .. import state as S
+        self.names = S.RUN_NAMES
+        self.quiet = (S.RUN_BUDGET, S.RUN_STOP)
+        self.by_code = [0] * len(S.RUN_NAMES)
+        inner = vm.handle_exit
+
+        def handle_exit(code):
+            if 0 <= code < len(self.by_code):
+                self.by_code[code] += 1
+            return inner(code)
+        vm.handle_exit = handle_exit        # the scheduler and Engine.step call it by name
+
+    @property
+    def total(self):
+        return sum(n for c, n in enumerate(self.by_code) if c not in self.quiet)
+
+    def counts(self):
+        return {self.names[c]: n for c, n in enumerate(self.by_code)
+                if n and c not in self.quiet}
+
+
 def stepped(eng, image, window=1 << 20, sample=None, **create):
-    """Boot one VM, step it to its end on this thread, remove it: (stats, host CPU seconds)."""
+    """Boot one VM, step it to its end on this thread, remove it: (stats, host CPU seconds,
+    returns to Python by kind).  ``sample(vm, cpu_ns, returns)`` after each window."""
     vm = eng.create(image, **create)
+    back = Returns(vm)
     try:
         cpu = lockstep(eng, [vm], window,
-                       None if sample is None else lambda r, c: sample(vm, c[vm.id]))
-        return vm.stats(), cpu[vm.id] / 1e9
+                       None if sample is None else lambda r, c: sample(vm, c[vm.id], back))
+        return vm.stats(), cpu[vm.id] / 1e9, back.counts()
     finally:
         eng.remove(vm)
 

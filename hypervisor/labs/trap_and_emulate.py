@@ -2,17 +2,20 @@
 
 The guest kernel runs deprivileged (virtual S-mode): every sensitive instruction traps and is
 emulated (Popek and Goldberg).  Some exits are answered inside the compiled hart (CSR accesses,
-sret), others return to the monitor in Python (SBI calls, device accesses).  The lab measures
-each kind with a pair of generated guests, one doing N of the action and a *baseline* doing the
-same loop without it, so the difference is the action alone; then the console three ways (an
-emulated UART, one exit per byte; the SBI legacy putchar, one hypercall per byte; the
-paravirtual SBI DBCN, one hypercall per line); then delegation on and off; then a timeline of
-one guest doing everything, on the guest's clock and on the host's.
+sret, and the frequent SBI calls: sbi_fast.py), others return to the monitor in Python (other
+SBI calls, device accesses, exceptions routed through the monitor): the split KVM makes between
+exits handled in the kernel and exits sent to QEMU in user space.  The lab measures each kind
+with a pair of generated guests, one doing N of the action and a *baseline* doing the same
+loop without it, so the difference is the action alone: exits per action (the hart's
+counters), returns to Python per action (counted where they arrive, runner.Returns) and host
+CPU time per action.  Then the console three ways (an emulated UART, one exit per byte; the SBI
+legacy putchar, one hypercall per byte; the paravirtual SBI DBCN, one hypercall per line);
+then delegation on and off; then a timeline of one guest doing everything, on the guest's
+clock and on the host's.
 """
 import statistics
 import string
 
-from .. import exitcauses
 from .base import COUNT, TIME, Lab, LabError, Question
 from .plots import COLOURS, figure
 from .programs import ACTIONS, actions
@@ -21,7 +24,8 @@ from .runner import assemble, engine, stepped
 # kind, trap_via_monitor: the measured configurations, in the order of the tables
 CONFIGS = (("csr", False), ("sbi", False), ("trap", False), ("trap", True), ("uart", False),
            ("putchar", False), ("dbcn", False))
-LABELS = {("csr", False): "CSR read (csrr sscratch)", ("sbi", False): "SBI call (probe_extension)",
+LABELS = {("csr", False): "CSR read (csrr sscratch)",
+          ("sbi", False): "SBI call (Base probe_extension)",
           ("trap", False): "ebreak, delegated to the guest's handler",
           ("trap", True): "ebreak, through the monitor (--trap-via-monitor)",
           ("uart", False): "a line through the UART (MMIO, a store per byte)",
@@ -29,11 +33,6 @@ LABELS = {("csr", False): "CSR read (csrr sscratch)", ("sbi", False): "SBI call 
           ("dbcn", False): "a line through SBI DBCN console_write (one ecall)"}
 MEM = 8 << 20
 WINDOW = 1000           # instructions per lockstep window of the timeline
-
-
-def where(cause):
-    """'hart' (emulated inside the compiled hart) or 'monitor' (returns to Python)."""
-    return exitcauses.EXIT_CAUSES[cause][1]
 
 
 def key(kind, via):
@@ -49,6 +48,13 @@ def _line(rng, length):
     text = text[:length - 1]
     assert all(c in string.printable for c in text)
     return text + "\n"
+
+
+def _per(a, b, n):
+    """(a - b) / n for every key of two count dicts, keeping the non-zero ones."""
+    keys = set(a) | set(b)
+    return {k: (a.get(k, 0) - b.get(k, 0)) / n for k in sorted(keys)
+            if a.get(k, 0) != b.get(k, 0)}
 
 
 class TrapAndEmulate(Lab):
@@ -69,7 +75,8 @@ class TrapAndEmulate(Lab):
                  "dbcn": int(rng.randint(4000, 6000) * s)}
         t = 0.4 if quick else 1.0
         lines = int(rng.randint(20, 50) * t)
-        tour = [("csr", int(rng.randint(20, 40) * 1000 * t)), ("sbi", int(rng.randint(2000, 4000) * t)),
+        tour = [("csr", int(rng.randint(20, 40) * 1000 * t)),
+                ("sbi", int(rng.randint(2000, 4000) * t)),
                 ("trap", int(rng.randint(2000, 5000) * t)), ("uart", lines),
                 ("putchar", lines), ("dbcn", lines)]
         rng.shuffle(tour)
@@ -97,7 +104,7 @@ them from the seed's parameters.  Your console line is {p['line_length']} bytes 
         finally:
             eng.shutdown()
 
-    def _images(self, ctx, kind, via, count):
+    def _images(self, ctx, kind, count):
         p = ctx.params
         title = f"lab 1: {count} x {ACTIONS[kind][0]}"
         real = assemble(ctx, f"{kind}.s", actions([(kind, count, True)], p["line"], title), MEM)
@@ -110,82 +117,99 @@ them from the seed's parameters.  Your console line is {p['line_length']} bytes 
         p = ctx.params
         rounds = p["rounds"] if ctx.timed else 1
         images = {}
-        for kind, via in CONFIGS:
+        for kind, _ in CONFIGS:
             if kind not in images:
-                images[kind] = self._images(ctx, kind, via, p["micro"][kind])
-        per_action, us = {}, {key(k, v): [] for k, v in CONFIGS}
+                images[kind] = self._images(ctx, kind, p["micro"][kind])
+        exits, back, us = {}, {}, {key(k, v): [] for k, v in CONFIGS}
         with ctx.progress.step(f"each action against its baseline, {rounds} round(s)") as pr:
             for r in range(rounds):
                 for i, (kind, via) in enumerate(CONFIGS):
                     pr.update((r * len(CONFIGS) + i) / (rounds * len(CONFIGS)))
                     real, base = images[kind]
                     n = p["micro"][kind]
-                    a, ta = stepped(eng, real, mem=MEM, trap_via_monitor=via, name=key(kind, via))
-                    b, tb = stepped(eng, base, mem=MEM, trap_via_monitor=via, name="baseline")
+                    a, ta, ra = stepped(eng, real, mem=MEM, trap_via_monitor=via,
+                                        name=key(kind, via))
+                    b, tb, rb = stepped(eng, base, mem=MEM, trap_via_monitor=via,
+                                        name="baseline")
                     for s in (a, b):
                         if s["outcome"] != "passed":
                             raise LabError(f"lab guest {kind}: {s['outcome']}")
-                    delta = {c: (a["exits"][c] - b["exits"][c]) / n for c in a["exits"]
-                             if a["exits"][c] != b["exits"][c]}
-                    per_action[key(kind, via)] = delta
+                    exits[key(kind, via)] = _per(a["exits"], b["exits"], n)
+                    back[key(kind, via)] = _per(ra, rb, n)
                     us[key(kind, via)].append((ta - tb) / n * 1e6)
-        ctx.record("exits_per_action", per_action, COUNT)
+        ctx.record("exits_per_action", exits, COUNT)
+        ctx.record("python_returns_per_action", back, COUNT)
         ctx.command("one action against its baseline (both VMs in one table)",
                     "hv run guests/sbi.s guests/sbi-baseline.s --threads 1 --stats")
         ctx.command("the same traps with delegation off",
                     "hv run guests/trap.s guests/trap-baseline.s --threads 1 --stats "
                     "--trap-via-monitor")
-        rows = []
+        cost = None
         if ctx.timed:
             cost = ctx.record("host_us_per_action",
                               {k: statistics.median(v) for k, v in us.items()}, TIME)
             ctx.record("host_us_rounds", us, TIME)
+        rows = []
         for kind, via in CONFIGS:
             k = key(kind, via)
-            exits = per_action[k]
-            hart = sum(v for c, v in exits.items() if where(c) == "hart")
-            mon = sum(v for c, v in exits.items() if where(c) == "monitor")
-            what = ", ".join(f"{c} {v:g}" for c, v in sorted(exits.items()))
-            rows.append([LABELS[(kind, via)], what, f"{hart:g}", f"{mon:g}",
-                         f"{cost[k]:.3f}" if ctx.timed else "-"])
+            rows.append([LABELS[(kind, via)],
+                         ", ".join(f"{c} {v:g}" for c, v in exits[k].items()),
+                         ", ".join(f"{c} {v:.3g}" for c, v in back[k].items()) or "0",
+                         f"{cost[k]:.3f}" if cost else "-"])
         ctx.say("""
 ## 1. Which actions exit, and what each costs
 
 Each row is one guest doing the action N times minus its baseline (the same loop with the
-action replaced by an instruction that does not exit), divided by N.  Exits per action are a
-*count*: the same on every machine.  Host microseconds per action are *time*: the host CPU
+action replaced by an instruction that does not exit), divided by N.  *Exits* are the hart's
+counters: every sensitive instruction, wherever it is answered.  *Returns to Python* are the
+exits the compiled hart could not answer by itself, counted where they arrive (the VM's
+`handle_exit`), by what they need: `sbi` (sbi.py), `gstage` (a guest-physical access: a
+device, a page to back, a hole), `trap` (an exception routed through the monitor).  Both are
+*counts*, the same on every machine.  Host microseconds per action are *time*: the host CPU
 time of the thread that ran the VM (not wall-clock time, which the other programs of a busy
 machine inflate), the median over the rounds, real and baseline alternated round by round.
 """)
-        ctx.table(["action", "exits per action (by cause)", "in the hart", "in the monitor",
+        ctx.table(["action", "exits per action", "returns to Python per action",
                    "host µs per action"], rows)
-        if not ctx.timed:
-            return
-        csr, sbi = cost["csr"], cost["sbi"]
-        ctx.headline("host cost of a CSR read (emulated in the hart)", f"{csr:.3f}", "µs", TIME)
-        ctx.headline("host cost of an SBI call (back to Python)", f"{sbi:.2f}", "µs", TIME)
-        ctx.headline("SBI call / CSR read", f"{sbi / csr:.1f}", "x", TIME)
+        if sum(back["putchar"].values()) < 0.5 * sum(exits["putchar"].values()):
+            ctx.say("""
+Not every SBI call goes back to Python: hvlab answers the frequent ones (the console bytes,
+the timer) inside the compiled hart (`hypervisor/sbi_fast.py`), as KVM answers some exits in
+the host kernel and sends the rest to QEMU in user space.  A console call still returns to
+Python when the hart's console ring (4096 bytes) is full and the monitor must empty it.
+""")
         L = p["line_length"]
         ctx.say(f"""
 ## 2. The console three ways: device emulation against paravirtualization
 
 A line of your text is {L} bytes.  The emulated UART takes a store per byte, and every store
-to a device register is an exit (the guest driver does not know it is virtualized); the SBI
-legacy putchar is a hypercall per byte; SBI DBCN hands the monitor the whole line in one call,
-because the guest *knows* it runs on a hypervisor: paravirtualization.
+to a device register is an exit the monitor emulates in Python (the guest's driver does not
+know it is virtualized); the SBI legacy putchar is a hypercall per byte; SBI DBCN hands the
+monitor the whole line in one call, because the guest *knows* it runs on a hypervisor:
+paravirtualization.
 """)
-        ctx.table(["path", "exits per line", "host µs per line", "host µs per byte"],
-                  [[LABELS[(k, False)], f"{sum(per_action[k].values()):g}",
-                    f"{cost[k]:.1f}", f"{cost[k] / L:.2f}"] for k in ("uart", "putchar", "dbcn")])
+        ctx.table(["path", "exits per line", "returns to Python per line", "host µs per line",
+                   "host µs per byte"],
+                  [[LABELS[(k, False)], f"{sum(exits[k].values()):g}",
+                    f"{sum(back[k].values()):.3g}",
+                    f"{cost[k]:.1f}" if cost else "-", f"{cost[k] / L:.3f}" if cost else "-"]
+                   for k in ("uart", "putchar", "dbcn")])
         ctx.headline("exits per console line: UART / DBCN",
-                     f"{sum(per_action['uart'].values()):g} / "
-                     f"{sum(per_action['dbcn'].values()):g}", "exits", COUNT)
+                     f"{sum(exits['uart'].values()):g} / {sum(exits['dbcn'].values()):g}",
+                     "exits", COUNT)
+        if not cost:
+            return
+        csr, sbi = cost["csr"], cost["sbi"]
+        ctx.headline("host cost of a CSR read (answered in the hart)", f"{csr:.3f}", "µs", TIME)
+        where = "returns to Python" if sum(back["sbi"].values()) >= 0.5 else "in the hart"
+        ctx.headline(f"host cost of an SBI probe_extension ({where})", f"{sbi:.2f}", "µs", TIME)
+        ctx.headline("SBI probe_extension / CSR read", f"{sbi / csr:.1f}", "x", TIME)
         ctx.headline("host cost of a line: UART / DBCN", f"{cost['uart'] / cost['dbcn']:.1f}",
                      "x", TIME)
         ctx.headline("host cost of a trap: via monitor / delegated",
                      f"{cost['trap-via-monitor'] / cost['trap']:.1f}", "x", TIME)
         figure(ctx, "costs.png", "host cost per action (log scale), this machine",
-               lambda plt: _cost_figure(plt, cost, per_action))
+               lambda plt: _cost_figure(plt, cost, back))
 
     # ------------------------------------------------------------------ the tour
     def _tour(self, ctx, eng):
@@ -195,24 +219,23 @@ because the guest *knows* it runs on a hypervisor: paravirtualization.
         image = assemble(ctx, "tour.s", text, MEM)
         ctx.command("the tour, delegation on and off", "hv run guests/tour.s --stats")
         ctx.command("", "hv run guests/tour.s --stats --trap-via-monitor")
-        totals, lines = {}, {}
+        totals, lines, backs = {}, {}, {}
         with ctx.progress.step("the tour, stepped a window at a time, delegation on and off"):
             for via in (False, True):
                 samples = []
 
-                def sample(vm, cpu_ns, samples=samples):
+                def sample(vm, cpu_ns, back, samples=samples):
                     s = vm.stats()
-                    samples.append((s["cycles"], s["exits"], cpu_ns))
-                s, _ = stepped(eng, image, p["window"], sample, name=key("tour", via), mem=MEM,
-                               trap_via_monitor=via)
+                    samples.append((s["cycles"], s["exits"], cpu_ns, back.total))
+                s, _, back = stepped(eng, image, p["window"], sample, name=key("tour", via),
+                                     mem=MEM, trap_via_monitor=via)
                 if s["outcome"] != "passed":
                     raise LabError(f"tour: {s['outcome']}")
-                totals[via], lines[via] = s, samples
+                totals[via], lines[via], backs[via] = s, samples, back
         on, off = totals[False], totals[True]
-        mon_on = sum(v for c, v in on["exits"].items() if where(c) == "monitor")
-        mon_off = sum(v for c, v in off["exits"].items() if where(c) == "monitor")
         ctx.record("tour_exits", {"delegated": on["exits"], "via_monitor": off["exits"]}, COUNT)
-        ctx.record("tour_monitor_exits", {"delegated": mon_on, "via_monitor": mon_off}, COUNT)
+        ctx.record("tour_python_returns", {"delegated": backs[False],
+                                           "via_monitor": backs[True]}, COUNT)
         ctx.record("tour_instructions", on["instructions"], COUNT)
         ctx.record("tour_guest_us", on["cycles"] / 100, COUNT)
         ctx.record("timeline_guest", _timeline(lines[False]), COUNT)
@@ -224,14 +247,21 @@ because the guest *knows* it runs on a hypervisor: paravirtualization.
 The tour does, in this order: {order} (console kinds in lines).  With delegation (the
 default), the guest's own exceptions (here its `ebreak`s) go straight to its trap vector,
 inside the hart.  With `--trap-via-monitor` every exception first exits to the monitor, which
-then delivers it: the same guest, the same instructions, more exits that reach Python.
+then delivers it: the same guest, the same instructions, the same exit counters, but more
+exits that return to Python (and hvlab answers no SBI call in the hart then, so that the
+monitor sees everything).
 """)
         causes = sorted(c for c in on["exits"] if on["exits"][c] or off["exits"][c])
-        ctx.table(["exit cause", "handled in", "delegation on", "delegation off"],
-                  [[c, where(c), on["exits"][c], off["exits"][c]] for c in causes]
-                  + [["**all that reach the monitor**", "monitor", mon_on, mon_off]])
-        ctx.headline("tour: exits reaching the monitor, delegation on / off",
-                     f"{mon_on} / {mon_off}", "exits", COUNT)
+        kinds = sorted(set(backs[False]) | set(backs[True]))
+        ctx.table(["", "delegation on", "delegation off"],
+                  [[f"exits: {c}", on["exits"][c], off["exits"][c]] for c in causes]
+                  + [[f"returns to Python: {k}", backs[False].get(k, 0), backs[True].get(k, 0)]
+                     for k in kinds]
+                  + [["**returns to Python, all**", sum(backs[False].values()),
+                      sum(backs[True].values())]])
+        ctx.headline("tour: returns to Python, delegation on / off",
+                     f"{sum(backs[False].values())} / {sum(backs[True].values())}", "exits",
+                     COUNT)
         host = {}
         if ctx.timed:
             host = {via: _host_timeline(lines[via]) for via in (False, True)}
@@ -251,38 +281,40 @@ clock: the phases whose exits return to Python stretch out, those the hart answe
 
 
 def _timeline(samples):
-    """[(cycles, exits, cpu ns)] after each window -> guest µs and exits per window, by cause."""
-    out = {"guest_us": [c / 100 for c, _, _ in samples]}
-    prev = {}
-    for _, exits, _ in samples:
+    """[(cycles, exits, cpu ns, returns)] after each window -> guest µs and, per window,
+    exits by cause and returns to Python."""
+    out = {"guest_us": [c / 100 for c, _, _, _ in samples], "returns_to_python": []}
+    prev, prev_back = {}, 0
+    for _, exits, _, back in samples:
         for c, v in exits.items():
             out.setdefault(c, []).append(v - prev.get(c, 0))
-        prev = exits
+        out["returns_to_python"].append(back - prev_back)
+        prev, prev_back = exits, back
     return {k: v for k, v in out.items() if k == "guest_us" or any(v)}
 
 
 def _host_timeline(samples):
-    """The same windows on the host's clock: CPU seconds so far, exits so far by side."""
-    out = {"seconds": [0.0], "hart": [0], "monitor": [0]}
-    for _, exits, cpu_ns in samples:
+    """The same windows on the host's clock: CPU seconds so far, exits so far, returns so far."""
+    out = {"seconds": [0.0], "exits": [0], "returns_to_python": [0]}
+    for _, exits, cpu_ns, back in samples:
         out["seconds"].append(cpu_ns / 1e9)
-        out["hart"].append(sum(v for c, v in exits.items() if where(c) == "hart"))
-        out["monitor"].append(sum(v for c, v in exits.items() if where(c) == "monitor"))
+        out["exits"].append(sum(exits.values()))
+        out["returns_to_python"].append(back)
     return out
 
 
-def _cost_figure(plt, cost, per_action):
+def _cost_figure(plt, cost, back):
     fig, ax = plt.subplots(figsize=(8, 3.6))
     names = [LABELS[c] for c in CONFIGS]
     values = [max(cost[key(*c)], 1e-3) for c in CONFIGS]
-    colours = [COLOURS[1] if any(where(x) == "monitor" for x in per_action[key(*c)])
-               else COLOURS[0] for c in CONFIGS]
+    colours = [COLOURS[1] if sum(back[key(*c)].values()) >= 0.5 else COLOURS[0]
+               for c in CONFIGS]
     ax.barh(range(len(names)), values, color=colours)
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlim(min(values) / 2, max(values) * 4)
-    ax.set_xlabel("host µs per action (blue: answered in the hart, red: reaches the monitor)")
+    ax.set_xlabel("host µs per action (blue: answered in the hart; red: returns to Python)")
     for i, v in enumerate(values):
         ax.text(v, i, f" {v:.2f}", va="center", fontsize=8)
     return fig
@@ -311,12 +343,15 @@ def _timeline_figure(plt, lines, host):
                              squeeze=False)
     on, off = _timeline(lines[False]), _timeline(lines[True])
     edges = [0.0] + [t / 1000 for t in on["guest_us"]]
-    causes = [c for c in on if c != "guest_us"]
-    rows = [(f"{c} ({where(c)})", COLOURS[1] if where(c) == "monitor" else COLOURS[0],
-             edges, on[c]) for c in causes]
+    off_edges = [0.0] + [t / 1000 for t in off["guest_us"]]
+    causes = [c for c in on if c not in ("guest_us", "returns_to_python")]
+    rows = [(c, COLOURS[0], edges, on[c]) for c in causes]
     if "exc_monitor" in off:
-        rows.append(("exc_monitor, delegation off", COLOURS[3],
-                     [0.0] + [t / 1000 for t in off["guest_us"]], off["exc_monitor"]))
+        rows.append(("exc_monitor, delegation off", COLOURS[3], off_edges, off["exc_monitor"]))
+    for tl, e, tag in ((on, edges, "on"), (off, off_edges, "off")):
+        if "returns_to_python" in tl:
+            rows.append((f"returns to Python, delegation {tag}", COLOURS[1], e,
+                         tl["returns_to_python"]))
     ax = axes[0][0]
     _raster(ax, rows, "guest time, ms (virtual: the guest's own instructions; the same on "
                       "every machine, delegation on or off)")
@@ -328,9 +363,9 @@ def _timeline_figure(plt, lines, host):
             h = host[via]
             ms = [t * 1000 for t in h["seconds"]]
             tag = "delegation off" if via else "delegation on"
-            for side, colour in (("hart", COLOURS[0]), ("monitor", COLOURS[1])):
-                counts = [b - a for a, b in zip(h[side], h[side][1:])]
-                rows.append((f"{tag}: in the {side}", colour, ms, counts))
+            for what, colour in (("exits", COLOURS[0]), ("returns_to_python", COLOURS[1])):
+                counts = [b - a for a, b in zip(h[what], h[what][1:])]
+                rows.append((f"{tag}: {what.replace('_', ' ')}", colour, ms, counts))
         ax = axes[1][0]
         _raster(ax, rows, f"host CPU time, ms (this machine; the same windows of {WINDOW} "
                           "instructions)")
@@ -339,10 +374,7 @@ def _timeline_figure(plt, lines, host):
     return fig
 
 
-def _q(qid, text, unit, kind, value, **kw):
-    return Question(qid, text, unit, kind, value, **kw)
-
-
+# ---------------------------------------------------------------------- questions
 def _cost(r, k):
     return r["measured"]["host_us_per_action"][k]
 
@@ -351,60 +383,59 @@ def _exits(r, k):
     return sum(r["measured"]["exits_per_action"][k].values())
 
 
-def _tour_monitor(p):
-    """The model: every SBI call, every console byte through the UART or putchar, every DBCN
-    line, and the final SRST call reach the monitor; with delegation off, every trap too."""
-    n = dict(p["tour"])
-    L = p["line_length"]
-    return n["sbi"] + (n["uart"] + n["putchar"]) * L + n["dbcn"] + 1, n["trap"]
+def _back(r, k):
+    return sum(r["measured"]["python_returns_per_action"][k].values())
+
+
+def _tour_back(r, via):
+    return sum(r["measured"]["tour_python_returns"][via].values())
 
 
 TrapAndEmulate.questions = (
-    _q("uart_exits_per_line", "How many exits does one line of your text cost through the "
-       "UART's transmit register?", "exits", COUNT, lambda r: _exits(r, "uart"),
-       predict=lambda p: p["line_length"],
-       hint="every store to a device register is one MMIO exit; count the bytes of your line, "
-            "newline included"),
-    _q("dbcn_exits_per_line", "How many exits does the same line cost through SBI DBCN "
-       "console_write?", "exits", COUNT, lambda r: _exits(r, "dbcn"), predict=lambda p: 1,
-       hint="the guest passes the buffer's address and length in one ecall"),
-    _q("trap_exits_delegated", "With delegation on, how many exits (all causes) does one "
-       "ebreak caught by the guest's own handler cause?", "exits", COUNT,
-       lambda r: _exits(r, "trap"), predict=lambda p: 4,
-       hint="the exception itself, and every sensitive instruction of the handler: look at "
-            "on_trap in guests/trap.s (csrr sepc, csrw sepc, sret)"),
-    _q("trap_monitor_exits_via_monitor", "With --trap-via-monitor, how many of those exits "
-       "per ebreak reach the monitor?", "exits", COUNT,
-       lambda r: sum(v for c, v in r["measured"]["exits_per_action"]["trap-via-monitor"].items()
-                     if where(c) == "monitor"), predict=lambda p: 1,
-       hint="only the exception is routed through the monitor; the handler's CSR accesses and "
-            "sret are still emulated in the hart"),
-    _q("tour_monitor_exits_delegated", "In the tour with delegation on, how many exits "
-       "reached the monitor?", "exits", COUNT,
-       lambda r: r["measured"]["tour_monitor_exits"]["delegated"],
-       predict=lambda p: _tour_monitor(p)[0],
-       hint="add the SBI calls, the bytes through the UART and through putchar, the DBCN lines "
-            "and the final system_reset"),
-    _q("tour_monitor_exits_added", "How many more exits reached the monitor with delegation "
-       "off?", "exits", COUNT,
-       lambda r: r["measured"]["tour_monitor_exits"]["via_monitor"]
-       - r["measured"]["tour_monitor_exits"]["delegated"],
-       predict=lambda p: _tour_monitor(p)[1],
-       hint="one per exception the guest takes"),
-    _q("csr_cost_us", "Host cost of one CSR read exit, in microseconds (your table)", "µs", TIME,
-       lambda r: _cost(r, "csr"), rel=0.05, abs=0.002,
-       hint="row 'CSR read' of table 1, last column"),
-    _q("sbi_cost_us", "Host cost of one SBI call, in microseconds", "µs", TIME,
-       lambda r: _cost(r, "sbi"), rel=0.05,
-       hint="row 'SBI call' of table 1, last column"),
-    _q("sbi_over_csr", "How many times more does an SBI call cost than a CSR read?", "x", TIME,
-       lambda r: _cost(r, "sbi") / _cost(r, "csr"), rel=0.05,
-       hint="divide the two host costs: an SBI call leaves the compiled hart for Python"),
-    _q("uart_over_dbcn", "How many times more host time does a line cost through the UART "
-       "than through DBCN?", "x", TIME, lambda r: _cost(r, "uart") / _cost(r, "dbcn"), rel=0.05,
-       hint="table 2: host µs per line, UART divided by DBCN"),
-    _q("trap_via_monitor_over_delegated", "How many times more does a trap cost when it is "
-       "routed through the monitor?", "x", TIME,
-       lambda r: _cost(r, "trap-via-monitor") / _cost(r, "trap"), rel=0.05,
-       hint="table 1: the two ebreak rows"),
+    Question("uart_exits_per_line", "How many exits does one line of your text cost through the "
+             "UART's transmit register?", "exits", COUNT, lambda r: _exits(r, "uart"),
+             predict=lambda p: p["line_length"],
+             hint="every store to a device register is one MMIO exit; count the bytes of your "
+                  "line, newline included"),
+    Question("uart_python_returns_per_line", "And how many of them return to Python?", "exits",
+             COUNT, lambda r: _back(r, "uart"), predict=lambda p: p["line_length"],
+             hint="the monitor emulates the UART in Python (devices/uart.py)"),
+    Question("dbcn_exits_per_line", "How many exits does the same line cost through SBI DBCN "
+             "console_write?", "exits", COUNT, lambda r: _exits(r, "dbcn"), predict=lambda p: 1,
+             hint="the guest passes the buffer's address and length in one ecall"),
+    Question("trap_exits_delegated", "With delegation on, how many exits (all causes) does one "
+             "ebreak caught by the guest's own handler cause?", "exits", COUNT,
+             lambda r: _exits(r, "trap"), predict=lambda p: 4,
+             hint="the exception itself, and every sensitive instruction of the handler: look "
+                  "at on_trap in guests/trap.s (csrr sepc, csrw sepc, sret)"),
+    Question("trap_python_returns_via_monitor", "With --trap-via-monitor, how many returns to "
+             "Python does one ebreak cause?", "exits", COUNT,
+             lambda r: _back(r, "trap-via-monitor"), predict=lambda p: 1,
+             hint="only the exception is routed through the monitor; the handler's CSR accesses "
+                  "and sret are still emulated in the hart"),
+    Question("tour_python_returns_delegated", "In the tour with delegation on, how many exits "
+             "returned to Python?", "exits", COUNT, lambda r: _tour_back(r, "delegated"),
+             hint="table 3: every UART byte, every SBI call hvlab does not answer in the hart, "
+                  "the final system_reset; table 1 says which SBI calls those are"),
+    Question("tour_python_returns_added", "How many more returned to Python with delegation "
+             "off?", "exits", COUNT,
+             lambda r: _tour_back(r, "via_monitor") - _tour_back(r, "delegated"),
+             hint="one per exception the guest takes, and, with the monitor seeing everything, "
+                  "the console calls the hart answered before"),
+    Question("csr_cost_us", "Host cost of one CSR read exit, in microseconds (your table)", "µs",
+             TIME, lambda r: _cost(r, "csr"), rel=0.05, abs=0.002,
+             hint="row 'CSR read' of table 1, last column"),
+    Question("sbi_cost_us", "Host cost of one SBI probe_extension call, in microseconds", "µs",
+             TIME, lambda r: _cost(r, "sbi"), rel=0.05,
+             hint="row 'SBI call' of table 1, last column"),
+    Question("sbi_over_csr", "How many times more does that SBI call cost than a CSR read?", "x",
+             TIME, lambda r: _cost(r, "sbi") / _cost(r, "csr"), rel=0.05,
+             hint="divide the two host costs"),
+    Question("uart_over_dbcn", "How many times more host time does a line cost through the UART "
+             "than through DBCN?", "x", TIME, lambda r: _cost(r, "uart") / _cost(r, "dbcn"),
+             rel=0.05, hint="table 2: host µs per line, UART divided by DBCN"),
+    Question("trap_via_monitor_over_delegated", "How many times more does a trap cost when it is "
+             "routed through the monitor?", "x", TIME,
+             lambda r: _cost(r, "trap-via-monitor") / _cost(r, "trap"), rel=0.05,
+             hint="table 1: the two ebreak rows"),
 )
