@@ -428,7 +428,7 @@ def test_hv_top_boots_the_images_and_runs_the_app(monkeypatch, tmp_path, capsys)
     monkeypatch.setattr(HvTop, "run", fake_run)
     assert main(["top", str(path), "-n", "2", "--mem", "8M", "--host-mem", "32M"]) == 0
     assert "hv top: 2 VMs retired" in capsys.readouterr().err
-    assert seen["names"] == ["spin-1", "spin-2"] and seen["status"] == {"running"}
+    assert seen["names"] == ["spin", "spin-2"] and seen["status"] == {"running"}  # hv run's names
     assert seen["threads"] >= 1 and seen["wall_clock"] and seen["mem"] == 8 << 20
     assert running_cpu_threads() == []
     monkeypatch.setattr(top_commands, "manifest",
