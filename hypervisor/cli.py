@@ -38,6 +38,7 @@ PROVIDES = {
     "image": "hypervisor.images.commands", "push": "hypervisor.images.commands",
     "pull": "hypervisor.images.commands",
     "container": "hypervisor.kernel.commands", "network": "hypervisor.kernel.commands",
+    "lab": "hypervisor.labs.commands",
 }
 
 
