@@ -8,7 +8,8 @@
 One file per lab (``trap_and_emulate.py``, ``memory.py``, ``scheduling.py``, ...), each a
 ``base.Lab``; the shared parts: ``base`` (questions, the run context), ``runner`` (booting guests
 through the Engine API), ``programs`` (the guests a lab generates per seed), ``walk`` (address
-translation done by hand), ``plots``, ``report``, ``check`` and ``commands`` (the CLI).
+translation done by hand), ``pagemap`` (host pages seen from the host), ``rogue`` (rogue's
+console, read), ``plots``, ``report``, ``check``, ``progress`` and ``commands`` (the CLI).
 
 A lab whose module is not there yet is listed with what it waits for: it appears by itself once
 its file lands (LABS below names the module it will have).

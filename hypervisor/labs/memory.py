@@ -12,15 +12,16 @@
 Everything runs in lockstep (runner.lockstep): the pages, the host page numbers and which VM
 runs out of memory are the same for a given seed on every machine.
 """
-import re
 import time
 
 import numpy as np
 
 from ..devices.layout import RAM_BASE
-from ..memory import FREE, MONITOR, PAGE_SIZE
+from ..memory import MONITOR, PAGE_SIZE
+from . import pagemap
+from . import rogue as rogue_log
 from .base import COUNT, TIME, Lab, LabError, Question
-from .plots import COLOURS, figure
+from .plots import figure
 from .programs import IMAGE_BASE, walk as walk_program
 from .runner import Capture, assemble, engine, lockstep
 from .walk import pte_flags, pte_ppn, read_word, translate
@@ -154,7 +155,7 @@ stored at {w1.va:#010x}.  Two translations, and the guest never learns the last 
         ctx.table(["index (VPN[0])", "at guest-physical", "PTE", "flags", "page"], rows)
         ctx.say("And the G-stage map of this VM (the monitor's, guest page -> host page), in "
                 "runs of consecutive pages:")
-        ctx.table(["guest pages", "guest-physical", "host pages"], _runs(vm.gmap))
+        ctx.table(["guest pages", "guest-physical", "host pages"], pagemap.runs(vm.gmap))
         ctx.say(f"""
 An address in the program's own megapage, {w3.va:#010x}, takes {w3.ptes_read} PTE read(s):
 
@@ -225,14 +226,23 @@ to the monitor each); the preallocated one gets all {mem // PAGE_SIZE} at boot.
         ctx.headline("memhog peak pages: demand / prealloc",
                      f"{d['pages_peak']} / {pa['pages_peak']}", "pages", COUNT)
         figure(ctx, "pages.png", "host pages held over guest time: demand allocation and "
-               "--prealloc (count)", lambda plt: _pages_figure(plt, samples, mem))
+               "--prealloc (count)", lambda plt: pagemap.pages_figure(plt, samples, mem))
         eng.shutdown()
 
     # ------------------------------------------------------------------ 3. overcommit
     def _overcommit(self, ctx):
         p = ctx.params["oom"]
-        mem, size, host = p["mem"], p["size"], p["host_mem"]
-        eng = engine(host_mem=host)
+        eng = engine(host_mem=p["host_mem"])
+        try:
+            self._report_overcommit(ctx, *self._run_overcommit(ctx, eng))
+        finally:
+            eng.shutdown()
+
+    def _run_overcommit(self, ctx, eng):
+        """The three VMs in lockstep until both memhogs ended; the host's page owners at the
+        fullest moment before anyone ran out."""
+        p = ctx.params["oom"]
+        mem, size = p["mem"], p["size"]
         vms = {}
         for name in p["order"]:
             image, args = (("spinner", "every_ms=1") if name == "bystander" else
@@ -240,7 +250,7 @@ to the monitor each); the preallocated one gets all {mem // PAGE_SIZE} at boot.
             vms[name] = eng.create(image, name=name, mem=mem, bootargs=args)
         order = [vms[n] for n in p["order"]]
         snap = {"owner": eng.memory.owner.copy(), "free": eng.memory.free_pages, "round": 0,
-                "consistent": consistent(eng, order)}
+                "consistent": pagemap.consistent(eng, order)}
         series = []
 
         def sample(r, _cpu):
@@ -248,12 +258,17 @@ to the monitor each); the preallocated one gets all {mem // PAGE_SIZE} at boot.
             if not any(vm.status == "crashed" for vm in order) and \
                     eng.memory.free_pages <= snap["free"]:
                 snap.update(owner=eng.memory.owner.copy(), free=eng.memory.free_pages, round=r,
-                            consistent=consistent(eng, order))
+                            consistent=pagemap.consistent(eng, order))
         hogs = [vm for vm in order if vm.name != "bystander"]
         lockstep(eng, order, WINDOW, sample, until=lambda: all(vm.done for vm in hogs))
         bystander = vms["bystander"]
         still_running = bystander.status == "running" or not bystander.done
         eng.kill(bystander)                 # the spinner never ends by itself
+        return eng, vms, order, snap, series, still_running
+
+    def _report_overcommit(self, ctx, eng, vms, order, snap, series, still_running):
+        p = ctx.params["oom"]
+        mem, size, host = p["mem"], p["size"], p["host_mem"]
         owner = snap["owner"]
         stats = {n: vm.stats() for n, vm in vms.items()}
         victims = [n for n, s in stats.items() if s["outcome"].startswith("crashed: out of memory")]
@@ -302,14 +317,13 @@ fine while the guests do not touch it all: a VM's --mem is a limit, not an alloc
         ctx.headline("host pages free after all ended", f"{free_after} / {npages - 1}", "pages",
                      COUNT)
         # the partition: every page has exactly one owner; each map agrees with owner[]
-        ctx.say(_partition_text(owner, vms, held, snap["consistent"]))
+        ctx.say(pagemap.partition_text(owner, vms, held, snap["consistent"]))
         figure(ctx, "partition.png", "the host array at the fullest moment: one cell per 4 KiB "
                "page, coloured by owner (count)",
-               lambda plt: _partition_figure(plt, owner, vms))
+               lambda plt: pagemap.partition_figure(plt, owner, vms))
         figure(ctx, "overcommit.png", "pages held per VM over the lockstep rounds, on a host "
                "too small for all (count)",
-               lambda plt: _overcommit_figure(plt, series, order, npages))
-        eng.shutdown()
+               lambda plt: pagemap.overcommit_figure(plt, series, order, npages, WINDOW))
 
     # ------------------------------------------------------------------ 4. rogue
     def _rogue(self, ctx):
@@ -320,7 +334,7 @@ fine while the guests do not touch it all: a VM's --mem is a limit, not an alloc
         cap = Capture(rogue)
         lockstep(eng, [rogue, victim], 20_000)
         text = cap.text()
-        attempts = parse_rogue(text)
+        attempts = rogue_log.parse(text)
         if ctx.out is not None:
             (ctx.out / "rogue-console.txt").write_text(text)
         stats = {"rogue": rogue.stats(), "victim": victim.stats()}
@@ -343,182 +357,9 @@ victim {stats['victim']['outcome']}.  {contained} attempts were contained, {len(
 contained} were controls that must work.  Its whole console is in `rogue-console.txt`.
 """)
         ctx.table(["attempts", "what", "outcomes (scause: count)", "why it failed"],
-                  _rogue_rows(attempts))
+                  rogue_log.table_rows(attempts))
         ctx.headline("rogue attempts contained", f"{contained} of {len(attempts)}", "", COUNT)
         eng.shutdown()
-
-
-# ---------------------------------------------------------------------- rogue's console
-_ATTEMPT = re.compile(r"^rogue:\s+(\d+) ([SU]) (.*)\s+-> (.*)$")   # what may hold "->" too
-_CAUSE = re.compile(r"scause\s+(\d+)")
-_SECTION = re.compile(r"^rogue: --- (.*) ---$")
-
-WHY = {
-    "physical memory outside RAM (paging off)":
-        "no RAM of this VM and no device there: the monitor's G-stage map has entries only for "
-        "its own pages, so the access is a hole and the guest gets an access fault",
-    "device holes (not RAM, not one of our devices)":
-        "QEMU has a device there, hvlab has none: a hole like any other",
-    "wrapped and straddling accesses":
-        "every byte of an access is checked: a word that wraps past 2^32 or sticks out of RAM "
-        "is an access fault, not a way round the bound",
-    "atomics outside RAM and on MMIO":
-        "atomics need real memory: outside RAM, or on a device register, they fault (and sc.w "
-        "without a reservation just fails)",
-    "instruction fetch outside RAM":
-        "the hart fetches only from this VM's RAM: devices and holes are not executable",
-    "privileged instructions from U-mode":
-        "U-mode may not touch supervisor state: illegal instruction, delivered to rogue's own "
-        "kernel (ecall is the legal way in)",
-    "S-mode: read-only CSRs and M-mode":
-        "the guest kernel is only in virtual S-mode: M-mode, hypervisor and debug CSRs do not "
-        "exist for it, and the counters are read-only",
-    "Sv32 page tables pointing outside RAM":
-        "the guest's own page tables may name any address, but what they name is still "
-        "guest-physical: stage 2 refuses what is not its RAM (access fault); the usual "
-        "permission checks give page faults",
-}
-
-
-def parse_rogue(text):
-    """rogue's attempt lines -> [{n, mode, what, outcome, scause (-1: no trap), verdict,
-    section}]."""
-    out, section = [], ""
-    for line in text.splitlines():
-        m = _SECTION.match(line)
-        if m:
-            section = m.group(1)
-            continue
-        m = _ATTEMPT.match(line)
-        if not m:
-            continue
-        rest = m.group(4).strip()
-        verdict = re.split(r"\s{2,}", rest)[-1]          # the last column
-        outcome = rest[:len(rest) - len(verdict)].strip()
-        c = _CAUSE.search(outcome)
-        out.append({"n": int(m.group(1)), "mode": m.group(2), "what": m.group(3).strip(),
-                    "outcome": outcome, "scause": int(c.group(1)) if c else -1,
-                    "verdict": verdict, "section": section})
-    return out
-
-
-def _rogue_rows(attempts):
-    rows, sections = [], []
-    for a in attempts:
-        if a["section"] not in sections:
-            sections.append(a["section"])
-    for sec in sections:
-        mine = [a for a in attempts if a["section"] == sec]
-        causes = {}
-        for a in mine:
-            k = "no trap" if a["scause"] < 0 else str(a["scause"])
-            causes[k] = causes.get(k, 0) + 1
-        rows.append([f"{mine[0]['n']}-{mine[-1]['n']}", sec,
-                     ", ".join(f"{k}: {v}" for k, v in causes.items()),
-                     WHY.get(sec, "")])
-    return rows
-
-
-# ---------------------------------------------------------------------- tables and figures
-def _runs(gmap):
-    rows, start = [], None
-    idx = [i for i in range(gmap.size) if gmap[i] >= 0]
-    for j, i in enumerate(idx):
-        if start is None:
-            start = j
-        last = j == len(idx) - 1 or idx[j + 1] != i + 1 or gmap[idx[j + 1]] != gmap[i] + 1
-        if last:
-            a, b = idx[start], i
-            rows.append([f"{a:#x}" + (f"-{b:#x}" if b > a else ""),
-                         f"{RAM_BASE + a * PAGE_SIZE:#x}" + (f"-{RAM_BASE + b * PAGE_SIZE + 0xFFF:#x}"
-                                                            if b >= a else ""),
-                         f"{int(gmap[a])}" + (f"-{int(gmap[b])}" if b > a else "")])
-            start = None
-    return rows
-
-
-def consistent(eng, vms):
-    """The wall, checked from the host's side: each VM's G-stage map points at exactly the host
-    pages ``owner`` gives it, so no page is in two maps and no VM reaches a page not its own."""
-    owner = eng.memory.owner
-    for vm in vms:
-        mapped = np.sort(vm.gmap[vm.gmap >= 0])
-        if not np.array_equal(mapped, np.flatnonzero(owner == vm.id)):
-            return False
-    return True
-
-
-def _partition_text(owner, vms, held, agree):
-    lines = ["The partition at the fullest moment, from `engine.memory.owner` (one entry per "
-             "host page: its VM's id, -1 free, -2 the monitor):", "",
-             "| owner | host pages |", "|---|---|",
-             f"| monitor | {int(np.sum(owner == MONITOR))} |"]
-    lines += [f"| {n} (id {vm.id}) | {held[n]} |" for n, vm in vms.items()]
-    lines.append(f"| free | {int(np.sum(owner == FREE))} |")
-    lines.append("")
-    lines.append("Each VM's G-stage map points at exactly the pages `owner` gives it: " +
-                 ("**yes**, so no host page is in two maps." if agree else
-                  "**NO: a host page is in two maps, or a map points at a page not its VM's.**"))
-    return "\n".join(lines) + "\n"
-
-
-def _partition_figure(plt, owner, vms):
-    from matplotlib.colors import ListedColormap
-    cols = 128 if owner.size > 2048 else 64
-    rows = -(-owner.size // cols)
-    grid = np.full(rows * cols, -3, dtype=np.int64)
-    grid[:owner.size] = owner
-    names = list(vms)
-    codes = np.zeros_like(grid)            # 0 padding, 1 monitor, 2 free, 3.. VMs
-    codes[grid == MONITOR] = 1
-    codes[grid == FREE] = 2
-    for i, n in enumerate(names):
-        codes[grid == vms[n].id] = 3 + i
-    cmap = ListedColormap(["#ffffff", "#000000", "#eeeeee"] + COLOURS[:len(names)])
-    fig, ax = plt.subplots(figsize=(8, min(8, max(2.5, rows / 8))))
-    ax.imshow(codes.reshape(rows, cols), cmap=cmap, vmin=0, vmax=2 + len(names),
-              aspect="auto", interpolation="nearest")
-    ax.set_xlabel(f"host page number mod {cols}")
-    ax.set_ylabel(f"host page number // {cols}")
-    from matplotlib.patches import Patch
-    handles = [Patch(color="#000000", label=f"monitor ({int(np.sum(owner == MONITOR))})"),
-               Patch(facecolor="#eeeeee", edgecolor="k", label=f"free ({int(np.sum(owner == FREE))})")]
-    handles += [Patch(color=COLOURS[i], label=f"{n} ({int(np.sum(owner == vms[n].id))})")
-                for i, n in enumerate(names)]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=5,
-              fontsize=8)
-    ax.set_title("the host array, page by page: whose is each page", fontsize=10)
-    return fig
-
-
-def _pages_figure(plt, samples, mem):
-    fig, ax = plt.subplots(figsize=(8, 3.4))
-    for i, (name, style) in enumerate((("demand", "-"), ("prealloc", "--"))):
-        xs = [row[i][0] / 100 / 1000 for row in samples]
-        ys = [row[i][1] for row in samples]
-        ax.plot(xs, ys, style, color=COLOURS[i], label=name, lw=1.5)
-    ax.axhline(mem // PAGE_SIZE, color="grey", lw=0.8, ls=":")
-    ax.text(0, mem // PAGE_SIZE, " --mem", va="bottom", fontsize=8, color="grey")
-    ax.set_xlabel("guest time, ms (virtual)")
-    ax.set_ylabel("host pages held")
-    ax.legend(fontsize=8)
-    return fig
-
-
-def _overcommit_figure(plt, series, order, npages):
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    xs = [(r + 1) * WINDOW / 1000 for r in range(len(series))]
-    for i, vm in enumerate(order):
-        ax.plot(xs, [s[i] for s in series], ("-", "--", ":")[i % 3], color=COLOURS[i],
-                label=vm.name, lw=2.5 - i * 0.6)
-    used = [npages - s[-1] for s in series]
-    ax.plot(xs, used, color="k", lw=1, ls="--", label="all pages in use")
-    ax.axhline(npages, color="grey", lw=0.8, ls=":")
-    ax.text(0, npages, " host memory", va="bottom", fontsize=8, color="grey")
-    ax.set_xlabel(f"thousands of instructions each VM has run (lockstep, {WINDOW} per round)")
-    ax.set_ylabel("host pages")
-    ax.legend(fontsize=8)
-    return fig
 
 
 # ---------------------------------------------------------------------- questions

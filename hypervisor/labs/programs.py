@@ -180,8 +180,8 @@ def walk(root_gpa, table_gpa, maps, title=""):
             f"        li   t0, {SATP_SV32 | (root_gpa >> 12):#x}",
             "        csrw satp, t0",
             "        sfence.vma"]
-    for i, (va, _, marker) in enumerate(maps):
-        src += [f"# store the marker through the virtual address, read it back",
+    for va, _, marker in maps:
+        src += ["# store the marker through the virtual address, read it back",
                 f"        li   t0, {va:#x}",
                 f"        li   t1, {marker:#x}",
                 "        sw   t1, 0(t0)",

@@ -139,16 +139,20 @@ them from the seed's parameters.  Your console line is {p['line_length']} bytes 
                     us[key(kind, via)].append((ta - tb) / n * 1e6)
         ctx.record("exits_per_action", exits, COUNT)
         ctx.record("python_returns_per_action", back, COUNT)
-        ctx.command("one action against its baseline (both VMs in one table)",
-                    "hv run guests/sbi.s guests/sbi-baseline.s --threads 1 --stats")
-        ctx.command("the same traps with delegation off",
-                    "hv run guests/trap.s guests/trap-baseline.s --threads 1 --stats "
-                    "--trap-via-monitor")
         cost = None
         if ctx.timed:
             cost = ctx.record("host_us_per_action",
                               {k: statistics.median(v) for k, v in us.items()}, TIME)
             ctx.record("host_us_rounds", us, TIME)
+        self._report_actions(ctx, exits, back, cost)
+        self._report_console(ctx, exits, back, cost)
+
+    def _report_actions(self, ctx, exits, back, cost):
+        ctx.command("one action against its baseline (both VMs in one table)",
+                    "hv run guests/sbi.s guests/sbi-baseline.s --threads 1 --stats")
+        ctx.command("the same traps with delegation off",
+                    "hv run guests/trap.s guests/trap-baseline.s --threads 1 --stats "
+                    "--trap-via-monitor")
         rows = []
         for kind, via in CONFIGS:
             k = key(kind, via)
@@ -178,7 +182,9 @@ the timer) inside the compiled hart (`hypervisor/sbi_fast.py`), as KVM answers s
 the host kernel and sends the rest to QEMU in user space.  A console call still returns to
 Python when the hart's console ring (4096 bytes) is full and the monitor must empty it.
 """)
-        L = p["line_length"]
+
+    def _report_console(self, ctx, exits, back, cost):
+        L = ctx.params["line_length"]
         ctx.say(f"""
 ## 2. The console three ways: device emulation against paravirtualization
 
