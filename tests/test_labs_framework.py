@@ -170,3 +170,14 @@ def test_answers_for_a_students_results(capsys, tmp_path):
     assert f"ideal {max(ws) / sum(ws):.4g}" in line
     assert "not in their results" in next(l for l in out.splitlines()
                                           if l.startswith("cap_use_percent"))
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch):
+    import io
+
+    class Closed(io.TextIOBase):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["lab", "list"]) == 1                   # no traceback, no exception
