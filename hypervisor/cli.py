@@ -12,10 +12,12 @@ or a module not listed there import them all), and each module imports its heavy
 import argparse
 import atexit
 import importlib
+import logging
 import os
 import sys
 import threading
 
+from .commands import output
 from .errors import UsageError
 
 # module path of each group of subcommands
@@ -47,6 +49,10 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         sys.exit(2)
+
+    def _print_message(self, message, file=None):
+        if message:                 # argparse would swallow a failed write (`--help >&-`)
+            output.write(file or sys.stderr, message)
 
 
 def version():
@@ -87,7 +93,40 @@ def build_parser(argv=None):
     return parser
 
 
+def _debug_log(args):
+    """--debug or HVLAB_DEBUG=1: internal errors (a VM crashed by a bug in hvlab) are logged
+    with their tracebacks on stderr.  Otherwise only their one-line reason is shown."""
+    if not (getattr(args, "debug", False) or os.environ.get("HVLAB_DEBUG")):
+        return None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("hv: %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("hvlab")
+    handler.previous_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    return handler
+
+
 def main(argv=None):
+    output.reset()
+    closed_stdout = sys.stdout is None          # hv ... >&-: Python left it None
+    if closed_stdout:
+        sys.stdout = output.ClosedStream()
+    try:
+        return _main(argv)
+    except output.OutputError as exc:           # stdout or stderr failed: 141 or 1
+        return output.finish(exc)
+    except OSError as exc:                      # a command writing with print()...
+        error = output.write_error(exc)
+        if error is None:                       # ...or not: that is a bug to see
+            raise
+        return output.finish(error)
+    finally:
+        if closed_stdout:
+            sys.stdout = None
+
+
+def _main(argv):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv == ["--version"]:               # without importing any command
         print(f"hv (hvlab) {version()}")
@@ -101,8 +140,11 @@ def main(argv=None):
         return 2
     if extra:                           # the command's own usage, not hv's
         parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    handler = _debug_log(args)
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        output.write(sys.stdout, "")            # flush: a write error must not pass unseen
+        return status
     except UsageError as exc:            # "error" once, even when the message has its own
         text = str(exc)
         print(f"hv {args.command}: {'' if 'error:' in text else 'error: '}{text}", file=sys.stderr)
@@ -110,6 +152,10 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("hv: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if handler is not None:
+            logging.getLogger("hvlab").removeHandler(handler)
+            logging.getLogger("hvlab").setLevel(handler.previous_level)
 
 
 def entry():
@@ -123,6 +169,8 @@ def entry():
         sys.exit(status)
     atexit._run_exitfuncs()                 # what sys.exit would run: restores, finalizers
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:                  # fd 1 or 2 was closed when hv started
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):

@@ -17,6 +17,27 @@ PHANDLE_CPU_INTC = 1
 PHANDLE_PLIC = 2
 
 
+def check_bootargs(text):
+    """Bootargs are a device tree string: printable ASCII (the fdt package and the
+    Devicetree Specification's "printable characters"), tabs allowed.  ValueError if not."""
+    for i, ch in enumerate(text):
+        if not (" " <= ch <= "~" or ch == "\t"):
+            raise ValueError(f"bootargs must be printable ASCII: {ch!r} at position {i}")
+
+
+def place(segments, ram_base, ram_size, size):
+    """Where the tree goes: the highest page-aligned address in RAM from which ``size`` bytes
+    overlap no loaded segment (the top of RAM unless the image reaches there), or None.
+    The best spot of each gap between segments ends at a segment's start or at RAM's end."""
+    tops = {ram_base + ram_size} | {s.paddr for s in segments}
+    for top in sorted(tops, reverse=True):
+        addr = (top - size) & ~0xFFF
+        if addr >= ram_base and addr + size <= ram_base + ram_size and all(
+                addr + size <= s.paddr or addr >= s.paddr + s.memsz for s in segments):
+            return addr
+    return None
+
+
 def _words(*values):
     return [int(v) & 0xFFFFFFFF for v in values]
 

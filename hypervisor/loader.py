@@ -6,6 +6,7 @@ guest's RAM, overlaps, and the entry point.  pyelftools returns short segment da
 a truncated file, so sizes are compared explicitly.  Any problem is an ImageError with one line.
 """
 import io
+import struct
 from dataclasses import dataclass, field
 
 from elftools.common.exceptions import ELFError
@@ -17,6 +18,10 @@ MACHINES = {3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 40: "32-bit AR
             62: "x86-64", 183: "AArch64 (64-bit ARM)", 243: "RISC-V"}
 PT_LOAD = 1
 PF_X = 1
+PHDR_SIZE = 32          # sizeof(Elf32_Phdr)
+SHDR_SIZE = 40          # sizeof(Elf32_Shdr)
+PN_XNUM = 0xFFFF        # e_phnum: the real count is in section 0's sh_info
+SHN_XINDEX = 0xFFFF     # e_shstrndx: the real index is in section 0's sh_link
 
 
 class ImageError(Exception):
@@ -92,6 +97,7 @@ def _parse(blob, name, ram_base, ram_size):
                          f"not a 32-bit RISC-V (RV32) image")
     if blob[5] != 1:
         raise ImageError(f"{name}: not little-endian")
+    _check_tables(blob, name)
     elf = ELFFile(io.BytesIO(blob))
     if elf["e_machine"] not in ("EM_RISCV", EM_RISCV):
         raise ImageError(f"{name}: {_machine(blob)} ELF32 file, not RISC-V")
@@ -135,6 +141,44 @@ def _machine(blob):
     if what is None:
         return f"a machine {int.from_bytes(blob[18:20], order)}"
     return f"{'an' if what[0] in 'AEIOUaeiox' else 'a'} {what}"
+
+
+def _check_tables(blob, name):
+    """Bound the program and section header tables by the file's size before pyelftools reads
+    them: it trusts the counts (with PN_XNUM, e_phnum = 0xFFFF, the real count is section 0's
+    sh_info, which may say 4 billion) and reads past a table's end without complaint, so a
+    104-byte file could keep it busy for hours (ELF gABI, "ELF Header" and "Sections")."""
+    (phoff, shoff, _flags, _ehsize, phentsize, phnum, shentsize, shnum,
+     shstrndx) = struct.unpack_from("<IIIHHHHHH", blob, 28)
+    section0 = None
+    if shoff:
+        if shentsize != SHDR_SIZE:
+            raise ImageError(f"{name}: section header entry size {shentsize} (e_shentsize) is "
+                             f"not {SHDR_SIZE}")
+        if shoff + SHDR_SIZE > len(blob):
+            raise ImageError(f"{name}: the section header table (at {shoff:#x}) runs past the "
+                             f"end of the file ({len(blob)} bytes)")
+        section0 = struct.unpack_from("<10I", blob, shoff)
+    if phnum == PN_XNUM:                    # the count is in section 0's sh_info
+        if section0 is None:
+            raise ImageError(f"{name}: e_phnum is PN_XNUM but there is no section 0")
+        phnum = section0[7]
+    if shnum == 0 and section0 is not None:  # the count is in section 0's sh_size
+        shnum = section0[5]
+    if shstrndx == SHN_XINDEX and section0 is not None:
+        shstrndx = section0[6]
+    if phnum and phentsize != PHDR_SIZE:
+        raise ImageError(f"{name}: program header entry size {phentsize} (e_phentsize) is not "
+                         f"{PHDR_SIZE}")
+    if phoff + phnum * PHDR_SIZE > len(blob):
+        raise ImageError(f"{name}: the program header table ({phnum} entries at {phoff:#x}) "
+                         f"runs past the end of the file ({len(blob)} bytes)")
+    if shoff and shoff + shnum * SHDR_SIZE > len(blob):
+        raise ImageError(f"{name}: the section header table ({shnum} entries at {shoff:#x}) "
+                         f"runs past the end of the file ({len(blob)} bytes)")
+    if shoff and shstrndx and shstrndx >= shnum:
+        raise ImageError(f"{name}: section name table index {shstrndx} (e_shstrndx) is not a "
+                         f"section (there are {shnum})")
 
 
 def _segment(elf, blob, ph, index, name):

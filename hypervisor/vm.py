@@ -10,7 +10,7 @@ A VM is built from a guest image (loader.py) into guest-physical RAM made of hos
 """
 from . import cpu, monitor, sbi_fast
 from . import state as S
-from .devicetree import build_dtb
+from .devicetree import build_dtb, place as place_dtb
 from .devices.finisher import Finisher
 from .devices.layout import (FINISHER_BASE, FINISHER_SIZE, PLIC_BASE, PLIC_SIZE, RAM_BASE,
                              UART_BASE, UART_IRQ, UART_SIZE)
@@ -25,12 +25,23 @@ TIME_DIV = 10           # cycles per timebase tick: a 100 MHz virtual hart at 10
 SEIP = 1 << 9
 
 
-class InitrdTooLarge(ValueError):
+class BootError(Exception):
+    """The VM cannot be booted as configured (one line for the user)."""
+
+
+class InitrdTooLarge(BootError):
     """The --initrd file and the kernel do not both fit in the VM's RAM (one line)."""
+
+
+class _Range:
+    """A guest-physical range that the device tree must not cover (the initrd)."""
+    def __init__(self, paddr, memsz):
+        self.paddr, self.memsz = paddr, memsz
 
 
 class VM(Instance):
     kind = "vm"
+    handler = "the monitor"
 
     def __init__(self, engine, vm_id, name, image, mem, bootargs="", prealloc=False,
                  weight=1024, cap=None, trap_via_monitor=False, initrd=None):
@@ -63,6 +74,7 @@ class VM(Instance):
         """Load the image and the device tree, and set the hart at the entry point (S-mode,
         paging off, a0 = hart id, a1 = device tree).  Used by create and restart."""
         st = self.st
+        self.boots += 1
         st[:] = 0
         st[S.PRIV] = S.PRIV_S
         st[S.RAM_BASE] = RAM_BASE
@@ -76,11 +88,20 @@ class VM(Instance):
         if self.prealloc:
             self._prealloc()
         for seg in self.image.segments:
-            if not self.write_guest(seg.paddr, seg.data + bytes(seg.memsz - len(seg.data))):
+            # only the file's bytes: the rest of p_memsz (.bss) is RAM never touched yet, and
+            # an untouched page reads as zero (a fresh host page is zeroed), so a huge .bss
+            # costs nothing until the guest uses it
+            if seg.data and not self.write_guest(seg.paddr, seg.data):
                 raise OutOfMemory()
         initrd = self._place_initrd()
         dtb = build_dtb(RAM_BASE, self.mem, self.bootargs, initrd=initrd)
-        dtb_addr = (RAM_BASE + self.mem - len(dtb)) & ~0xFFF
+        taken = list(self.image.segments)   # the tree goes where neither image nor initrd is
+        if initrd is not None:
+            taken.append(_Range(initrd[0], initrd[1] - initrd[0]))
+        dtb_addr = place_dtb(taken, RAM_BASE, self.mem, len(dtb))
+        if dtb_addr is None:
+            raise BootError(f"the device tree ({len(dtb)} bytes) does not fit in RAM beside "
+                            f"the image: give the VM more memory or shorter bootargs")
         if not self.write_guest(dtb_addr, dtb):
             raise OutOfMemory()
         st[S.PC] = self.image.entry
@@ -116,6 +137,10 @@ class VM(Instance):
 
     def has_input(self):
         return bool(self.uart.rx)
+
+    def input_waiting(self):
+        """Bytes typed at the console and not read yet."""
+        return len(self.uart.rx)
 
     def console_read(self, n):
         out = bytearray()

@@ -16,7 +16,8 @@ import sys
 import textwrap
 import threading
 
-from .session import emit, emit_bytes
+from .output import OutputError
+from .session import emit, emit_bytes, quiet
 
 LINE_LIMIT = 4096
 PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan",
@@ -45,8 +46,8 @@ class Consoles:
     def attach(self):
         for vm in self.vms:
             listener = self._raw if not self.prefixed else _Lines(self, vm)
-            vm.console.listeners.append(listener)
-            self._listeners.append(listener)
+            vm.console.listeners.append(quiet(listener))    # a failed write ends the run,
+            self._listeners.append(listener)                # not the worker writing it
         return self
 
     def break_line(self):
@@ -66,7 +67,14 @@ class Consoles:
             self._open = None               # the switch's own message ended the line
 
     def flush(self):
-        """Show what is left of each VM's last line (at the end of the run)."""
+        """Show what is left of each VM's last line (at the end of the run); nothing once the
+        output has failed."""
+        try:
+            self._flush()
+        except OutputError:
+            pass
+
+    def _flush(self):
         for listener in self._listeners:
             if isinstance(listener, _Lines):
                 listener.flush()

@@ -11,7 +11,7 @@ import textwrap
 
 from ..errors import UsageError
 from ..catalog import bundled
-from .run import add_machine_options, build
+from .run import LoadTimeout, add_machine_options, build, load_within
 from .session import emit
 from .units import human_size
 
@@ -62,7 +62,11 @@ def cmd_demo(args):
                          f"those installed; `make -C guests` builds them)")
     out = sys.stdout
     width, colour = output_width(out), use_colour(out)
-    engine = build(args, [name for name, _, _ in lineup])
+    try:
+        engine = load_within(args.timeout, lambda: build(args, [name for name, _, _ in lineup]))
+    except LoadTimeout as exc:
+        emit(f"hv: {exc}\n", sys.stderr)
+        return 124
     vms = list(engine.vms.values())
     memory = engine.memory
     threads = engine.scheduler.nthreads

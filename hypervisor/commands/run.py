@@ -12,10 +12,13 @@ Ctrl-A x, 2 for a bad command line or a bad image.
 import argparse
 import os
 import sys
+import threading
+import time
 
 from ..errors import UsageError
 from ..catalog import is_interactive, manifest, suggested_mem
 from .inputs import Inputs, add_input_options, decode, input_targets
+from . import output
 from .session import compressed_hint, describe, emit, exit_status, vm_names
 from .units import human_size
 
@@ -81,6 +84,8 @@ def add_machine_options(p, wall_clock_default=False):
                             "instructions the guest ran, so runs are reproducible)")
     p.add_argument("--trap-via-monitor", action="store_true",
                    help="route every guest exception through the monitor (no delegation)")
+    p.add_argument("--debug", action="store_true",
+                   help="log internal errors with their tracebacks on stderr (also: HVLAB_DEBUG=1)")
 
 
 def _per_vm(text, count, what, convert):
@@ -162,13 +167,10 @@ def build(args, images, names=None):
     initrd = _read_initrd(getattr(args, "initrd", None))
     compile_hart()                          # before any VM: compile time is no VM's time
     trace_dir = getattr(args, "trace", None)
-    if trace_dir:
-        os.makedirs(trace_dir, exist_ok=True)
     names = names or vm_names(images)
     try:
         for i, image in enumerate(images):
-            trace = open(os.path.join(trace_dir, f"{names[i]}.trace"), "w") \
-                if trace_dir else None
+            trace = _open_trace(trace_dir, names[i]) if trace_dir else None
             vm = engine.create(image, name=names[i], mem=mems[i], bootargs=args.append,
                                prealloc=args.prealloc, weight=weights[i] or 1024,
                                cap=caps[i] / 100 if caps[i] else None,
@@ -179,6 +181,44 @@ def build(args, images, names=None):
     except (ImageError, EngineError) as exc:
         raise UsageError(str(exc)) from None
     return engine
+
+
+def _open_trace(trace_dir, name):
+    """The trace file of one VM in --trace DIR (made if missing); a UsageError if it cannot."""
+    if os.path.exists(trace_dir) and not os.path.isdir(trace_dir):
+        raise UsageError(f"--trace {trace_dir}: not a directory")
+    try:
+        os.makedirs(trace_dir, exist_ok=True)
+        return open(os.path.join(trace_dir, f"{name}.trace"), "w")
+    except OSError as exc:
+        raise UsageError(f"--trace {trace_dir}: {exc.strerror or exc}") from None
+
+
+def load_within(seconds, load):
+    """Run ``load()`` (reading, checking and assembling images) within ``seconds`` (None:
+    no limit): --timeout covers loading too, and a load that blocks (a FIFO named x.s) or
+    crawls ends the run with status 124."""
+    if seconds is None:
+        return load()
+    box = {}
+
+    def target():
+        try:
+            box["value"] = load()
+        except BaseException as exc:  # noqa: BLE001  (handed to the main thread)
+            box["error"] = exc
+    t = threading.Thread(target=target, name="hv-load", daemon=True)
+    t.start()
+    t.join(seconds)
+    if t.is_alive():
+        raise LoadTimeout(f"still loading the images after --timeout {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+class LoadTimeout(Exception):
+    """--timeout ran out while the images were loading."""
 
 
 def _read_initrd(path):
@@ -207,7 +247,13 @@ def cmd_run(args):
     if any(not pattern for pattern, _ in after):
         raise UsageError("--input-after: the PATTERN must not be empty")
     images = [img for img in args.images for _ in range(args.n)]
-    engine = build(args, images)
+    t0 = time.perf_counter()
+    try:
+        engine = load_within(args.timeout, lambda: build(args, images))
+    except LoadTimeout as exc:
+        emit(f"hv: {exc}\n", sys.stderr)
+        return 124
+    left = None if args.timeout is None else max(0.01, args.timeout - (time.perf_counter() - t0))
     vms = list(engine.vms.values())
     targets = input_targets(vms, [vm.interactive for vm in vms], args.input_to)
     from .consoles import Consoles
@@ -225,7 +271,7 @@ def cmd_run(args):
         inputs.start()                  # raw mode and its hint first, then the guests
         for vm in vms:
             engine.start(vm)
-        how = wait_for(engine, vms, args.timeout, inputs)
+        how = wait_for(engine, vms, left, inputs)
     except KeyboardInterrupt:
         inputs.quit_reason = inputs.quit_reason or "Ctrl-C"
     finally:
@@ -236,6 +282,8 @@ def cmd_run(args):
         for vm in vms:
             if vm.trace is not None:
                 vm.trace.close()
+    if output.failed() is not None:     # the last console bytes could not be written
+        raise output.failed()
     _report(vms, args)
     return exit_status(vms, interrupted=how in ("quit", "interrupted"))
 
@@ -275,5 +323,5 @@ def cmd_images(args):
                                initial_indent=f"{e['name']:<{name_w}}  {e.get('mem', ''):>4}  ",
                                subsequent_indent=" " * lead)
     lines += ["", "RAM: what `hv run NAME` gives the image unless --mem says otherwise."]
-    print("\n".join(lines))
+    emit("\n".join(lines) + "\n")
     return 0

@@ -14,27 +14,38 @@ import os
 import sys
 import threading
 
+from . import output
+from .output import OutputError
+
 _print_lock = threading.Lock()
 
 
 def emit(text, stream=None):
-    stream = stream or sys.stdout
+    """Write to stdout (or ``stream``); raises output.OutputError when it cannot."""
     with _print_lock:
-        stream.write(text)
-        stream.flush()
+        output.write(stream if stream is not None else sys.stdout, text)
 
 
 def emit_bytes(data, stream=None):
     """A guest's console bytes exactly as written (one VM's console on the terminal)."""
-    stream = stream or sys.stdout
+    stream = stream if stream is not None else sys.stdout
     buffer = getattr(stream, "buffer", None)
     with _print_lock:
         if buffer is not None:
-            buffer.write(data)
-            buffer.flush()
+            output.write(buffer, data)
         else:
-            stream.write(data.decode("utf-8", errors="replace"))
-            stream.flush()
+            output.write(stream, data.decode("utf-8", errors="replace"))
+
+
+def quiet(write):
+    """A console listener runs on a worker thread: a write error is only recorded (the main
+    thread ends the run: waiting.wait_for), it must never reach the guest or the worker."""
+    def listener(data):
+        try:
+            write(data)
+        except OutputError:
+            pass
+    return listener
 
 
 def vm_names(images):

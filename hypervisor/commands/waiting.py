@@ -11,12 +11,14 @@ import time
 
 from .. import state as S
 from ..lifecycle import RUNNING
+from . import output
 
 POLL = 0.1                  # seconds between looks at the quit keys and stuck VMs
 
 
 def wait_for(engine, vms, timeout, inputs=None):
-    """'done', 'timeout' or 'quit'."""
+    """'done', 'timeout' or 'quit'; raises output.OutputError as soon as the output has failed
+    (`hv run hello | head -1`): the caller's finally stops every VM."""
     end = None if timeout is None else time.perf_counter() + timeout
     suspects = {}               # vm id -> instructions retired when first seen stuck
     while True:
@@ -25,6 +27,8 @@ def wait_for(engine, vms, timeout, inputs=None):
             return "timeout"
         if engine.wait(left, vms):
             return "done"
+        if output.failed() is not None:
+            raise output.failed()
         if inputs is not None and inputs.quit.is_set():
             return "quit"
         if inputs is not None:
