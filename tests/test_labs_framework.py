@@ -180,4 +180,4 @@ def test_a_closed_pipe_ends_quietly(monkeypatch):
             raise BrokenPipeError(32, "Broken pipe")
 
     monkeypatch.setattr(sys, "stdout", Closed())
-    assert main(["lab", "list"]) == 1                   # no traceback, no exception
+    assert main(["lab", "list"]) == 141                 # hv's status for a closed pipe

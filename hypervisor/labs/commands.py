@@ -9,8 +9,6 @@ Exit status: 0 done (check: every answer right), 1 a lab could not run (or check
 missing answer), 2 a bad command line.
 """
 import datetime
-import functools
-import os
 import sys
 import time
 from pathlib import Path
@@ -47,22 +45,6 @@ def register(sub):
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
 
-def _pipe_closed(fn):
-    """`hv lab answers 1 | head`: a reader that goes away ends the command quietly (status 1),
-    with no traceback and no error at exit."""
-    @functools.wraps(fn)
-    def run(args):
-        try:
-            return fn(args)
-        except BrokenPipeError:
-            try:
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            except (OSError, ValueError, AttributeError):     # not a real file: nothing to do
-                pass
-            return 1
-    return run
-
-
 def _common(p):
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="vary sizes, addresses and mixes (default 0); give each student one")
@@ -76,7 +58,6 @@ def _lab(name):
         raise UsageError(str(exc)) from None
 
 
-@_pipe_closed
 def cmd_list(args):
     for e in ENTRIES:
         lab = e.load()
@@ -114,7 +95,6 @@ def run_lab(lab, seed=0, quick=False, out=None, timed=True, quiet=False, stream=
     return res, ctx
 
 
-@_pipe_closed
 def cmd_run(args):
     from . import report
     lab = _lab(args.name)
@@ -132,7 +112,6 @@ def cmd_run(args):
     return 0
 
 
-@_pipe_closed
 def cmd_answers(args):
     from .check import answer_key, load_results
     lab = _lab(args.name)
@@ -158,7 +137,6 @@ def cmd_answers(args):
     return 0
 
 
-@_pipe_closed
 def cmd_check(args):
     from .check import check
     lab = _lab(args.name)

@@ -30,22 +30,29 @@ MiB = 1 << 20
 WINDOW = 2000               # instructions per VM per lockstep round
 
 
-def _pages_of_image(image):
-    """Guest page indexes the loader fills at boot: every PT_LOAD segment, .bss included."""
-    pages = set()
+def _pages(paddr, size):
+    first = (paddr - RAM_BASE) // PAGE_SIZE
+    return set(range(first, (paddr + size - 1 - RAM_BASE) // PAGE_SIZE + 1)) if size else set()
+
+
+def image_pages(image):
+    """(pages the loader fills at boot: the file's bytes of each PT_LOAD segment; pages of the
+    whole image, .bss included: the guest's start code zeroes its .bss, so it touches them)."""
+    loaded, whole = set(), set()
     for seg in image.segments:
-        first = (seg.paddr - RAM_BASE) // PAGE_SIZE
-        last = (seg.paddr + max(seg.memsz, 1) - 1 - RAM_BASE) // PAGE_SIZE
-        pages.update(range(first, last + 1))
-    return pages
+        loaded |= _pages(seg.paddr, len(seg.data))
+        whole |= _pages(seg.paddr, seg.memsz)
+    return loaded, whole
 
 
-def memhog_pages(p, image_pages, mem, size):
-    """The model of memhog's peak: the pages it touches (its first `size` bytes of RAM), its
-    image (loaded at boot) and the device tree's top page."""
+def memhog_pages(image, mem, size):
+    """The model of memhog's pages: (peak, at boot).  At its peak it holds the pages it
+    touches (its first `size` bytes of RAM), its whole image and the device tree's top page;
+    at boot only what the loader filled and the device tree."""
+    loaded, whole = image_pages(image)
     touched = set(range(size // PAGE_SIZE))
     dtb = {mem // PAGE_SIZE - 1}
-    return len(touched | set(image_pages) | dtb), len(set(image_pages) | dtb)
+    return len(touched | whole | dtb), len(loaded | dtb)
 
 
 class Memory(Lab):
@@ -192,8 +199,8 @@ An address in the program's own megapage, {w3.va:#010x}, takes {w3.ptes_read} PT
         for s in stats.values():
             if s["outcome"] != "passed":
                 raise LabError(f"memhog ({s['name']}): {s['outcome']}")
-        img_pages = _pages_of_image(vms[0].image)
-        model_peak, model_boot = memhog_pages(p, img_pages, mem, size)
+        loaded, whole = image_pages(vms[0].image)
+        model_peak, model_boot = memhog_pages(vms[0].image, mem, size)
         ctx.record("demand", {name: {"boot_pages": boot[name]["pages"],
                                      "peak_pages": stats[name]["pages_peak"],
                                      "gstage_exits": stats[name]["exits"]["gstage"],
@@ -220,9 +227,12 @@ to the monitor each); the preallocated one gets all {mem // PAGE_SIZE} at boot.
                   [[n, boot[n]["pages"], stats[n]["pages_peak"], stats[n]["exits"]["gstage"],
                     stats[n]["instructions"], f"{boot[n]['seconds'] * 1e3:.1f}",
                     f"{cpu[vm.id] / 1e6:.1f}"] for n, vm in zip(("demand", "prealloc"), vms)])
-        ctx.say(f"The image fills {len(img_pages)} pages at boot and the device tree one: "
-                f"{model_boot} pages before the first instruction; memhog then touches "
-                f"{size // PAGE_SIZE} pages from the start of RAM.")
+        ctx.say(f"The loader fills {len(loaded)} pages with the image's bytes at boot and the "
+                f"device tree one: {model_boot} pages before the first instruction.  The rest of "
+                f"the image ({len(whole - loaded)} pages of .bss and stack) is demand-paged like "
+                f"any RAM, and memhog touches {size // PAGE_SIZE} pages from the start of RAM.  "
+                f"Model: {model_peak} pages at the peak, {model_peak - model_boot} G-stage "
+                "exits.")
         ctx.headline("memhog peak pages: demand / prealloc",
                      f"{d['pages_peak']} / {pa['pages_peak']}", "pages", COUNT)
         figure(ctx, "pages.png", "host pages held over guest time: demand allocation and "
@@ -378,7 +388,7 @@ def _model_peak(p):
     from ..catalog import resolve_image
     h = p["hog"]
     img = resolve_image("memhog", h["mem"])
-    return memhog_pages(h, _pages_of_image(img), h["mem"], h["size"])
+    return memhog_pages(img, h["mem"], h["size"])
 
 
 def _rogue_q(i):
@@ -409,13 +419,13 @@ Memory.questions = (
              "its peak?", "pages", COUNT,
              lambda r: r["measured"]["demand"]["demand"]["peak_pages"],
              predict=lambda p: _model_peak(p)[0],
-             hint="the pages it touched, plus the image's pages outside that range, plus the "
-                  "device tree's page"),
+             hint="the pages it touched, plus the image's pages (.bss included) outside that "
+                  "range, plus the device tree's page"),
     Question("demand_gstage_exits", "How many G-stage exits did it take?", "exits", COUNT,
              lambda r: r["measured"]["demand"]["demand"]["gstage_exits"],
              predict=lambda p: _model_peak(p)[0] - _model_peak(p)[1],
              hint="one per page first touched by the guest; the pages the loader filled at boot "
-                  "took none"),
+                  "(the image's file bytes, the device tree) took none"),
     Question("prealloc_gstage_exits", "And the preallocated one?", "exits", COUNT,
              lambda r: r["measured"]["demand"]["prealloc"]["gstage_exits"],
              predict=lambda p: 0, hint="every page had its host page before the first "
