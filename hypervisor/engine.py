@@ -16,7 +16,7 @@ from .devicetree import TIMEBASE_HZ, check_bootargs
 from .catalog import resolve_image
 from .memory import PAGE_SIZE, HostMemory, OutOfMemory
 from .scheduler import Scheduler
-from .vm import CRASHED, CREATED, HALTED, PAUSED, RUNNING, TIME_DIV, VM, BootError
+from .vm import CRASHED, CREATED, HALTED, ISAS, PAUSED, RUNNING, TIME_DIV, VM, BootError
 
 log = logging.getLogger("hvlab")
 
@@ -50,13 +50,18 @@ class Engine:
 
     # ------------------------------------------------------------------ lifecycle
     def create(self, image, name=None, mem=DEFAULT_MEM, bootargs="", prealloc=False,
-               weight=1024, cap=None, trap_via_monitor=False, trace=None, initrd=None):
+               weight=1024, cap=None, trap_via_monitor=False, trace=None, initrd=None,
+               isa="rv32imac"):
         """Build a VM from an image (a bundled name, a path, or a loaded Image); ``initrd``:
-        bytes of an initial ramdisk the kernel finds through the device tree (vm.py)."""
+        bytes of an initial ramdisk the kernel finds through the device tree (vm.py); ``isa``:
+        "rv32imac" (the default) or "rv32ima" (no compressed instructions: misaligned
+        2-byte targets trap, as on a hart without C)."""
         if mem % PAGE_SIZE or mem <= 0 or mem > 0x7000_0000:
             raise EngineError(f"guest RAM must be whole pages up to 1.75 GiB (got {mem})")
         if cap is not None and not 0 < cap <= 1:
             raise EngineError("a cap is a fraction of one core, in (0, 1]")
+        if isa not in ISAS:
+            raise EngineError(f"unknown ISA {isa!r} (choose from {', '.join(ISAS)})")
         try:
             check_bootargs(bootargs)
         except ValueError as exc:
@@ -69,7 +74,7 @@ class Engine:
                               f"{self.memory.free_pages} free")
         try:
             vm = VM(self, vm_id, name, img, mem, bootargs, prealloc, weight, cap,
-                    trap_via_monitor, initrd)
+                    trap_via_monitor, initrd, isa)
         except OutOfMemory:
             self.memory.free(self.memory.pages_of(vm_id))
             raise EngineError(f"{name}: the host has no free memory left to load the image")

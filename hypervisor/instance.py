@@ -19,6 +19,7 @@ from . import state as S
 from .console import Console
 from .devices.layout import RAM_BASE
 from .lifecycle import CRASHED, CREATED, DONE, HALTED
+from . import icache
 from .memory import PAGE_SIZE
 from .mmu import tlb_flush
 
@@ -36,7 +37,7 @@ class Instance:
         self.cap = cap                  # fraction of one host core, or None
         self.st = engine.state_row(inst_id)
         self.gmap = np.full(mem // PAGE_SIZE, -1, dtype=np.int32)
-        self.tlb = np.full(S.TLB_SIZE, -1, dtype=np.int64)
+        self.tlb = icache.new_tlb(mem // PAGE_SIZE)     # the TLB and the predecode cache
         self.stop = np.zeros(1, dtype=np.int64)
         self.console = Console()
         self.lock = threading.RLock()
@@ -75,7 +76,8 @@ class Instance:
         """Back guest-physical RAM page ``index`` with a fresh host page (demand allocation).
         Raises memory.OutOfMemory when the host has none left."""
         if self.gmap[index] < 0:
-            self.gmap[index] = self.engine.memory.alloc(self.id)
+            self.gmap[index] = page = self.engine.memory.alloc(self.id)
+            icache.forget_page(self.tlb, page)  # a page that joins the VM has no code of its own
             self.pages += 1
             self.peak_pages = max(self.peak_pages, self.pages)
         return int(self.gmap[index])
@@ -119,6 +121,7 @@ class Instance:
             chunk = min(len(data) - pos, PAGE_SIZE - (off & 0xFFF))
             h = self.map_page(off // PAGE_SIZE) * PAGE_SIZE + (off & 0xFFF)
             ram[h:h + chunk] = np.frombuffer(data, dtype=np.uint8, count=chunk, offset=pos)
+            icache.forget_page(self.tlb, h // PAGE_SIZE)   # decoded instructions are stale
             pos += chunk
         return True
 
@@ -127,6 +130,7 @@ class Instance:
         pages = self.gmap[self.gmap >= 0]
         self.gmap[:] = -1
         tlb_flush(self.tlb)             # G-stage change: cached translations are stale
+        icache.flush(self.tlb)          # and so are decoded pages (they change owner)
         self.engine.memory.free(pages)
         self.pages = 0
 

@@ -31,8 +31,9 @@ def cause_name(cause):
 
 
 def retire(st):
-    """Step past an instruction the monitor emulated."""
-    st[S.PC] = (st[S.PC] + 4) & M32
+    """Step past an instruction the monitor emulated (2 bytes for a compressed one: the hart
+    says how long it was in EXIT_ILEN)."""
+    st[S.PC] = (st[S.PC] + (2 if st[S.EXIT_ILEN] == 2 else 4)) & M32
     st[S.INSTRET] += 1
     st[S.CYCLE] += 1
 

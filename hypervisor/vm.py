@@ -8,7 +8,7 @@ A VM is built from a guest image (loader.py) into guest-physical RAM made of hos
                           +--> halted (powered off: pass or fail with a code)
                           +--> crashed (unhandled trap, out of memory, ...: with a reason)
 """
-from . import cpu, monitor, sbi_fast
+from . import cpu, icache, monitor, sbi_fast
 from . import state as S
 from .devicetree import build_dtb, place as place_dtb
 from .devices.finisher import Finisher
@@ -22,6 +22,7 @@ from .mmu import tlb_flush
 
 from .lifecycle import CRASHED, CREATED, DONE, HALTED, PAUSED, RUNNING  # noqa: F401 (re-exported)
 TIME_DIV = 10           # cycles per timebase tick: a 100 MHz virtual hart at 10 MHz timebase
+ISAS = {"rv32imac": S.MISA_RV32IMAC, "rv32ima": S.MISA_RV32IMA}    # --isa: C on (default) or off
 SEIP = 1 << 9
 
 
@@ -44,8 +45,9 @@ class VM(Instance):
     handler = "the monitor"
 
     def __init__(self, engine, vm_id, name, image, mem, bootargs="", prealloc=False,
-                 weight=1024, cap=None, trap_via_monitor=False, initrd=None):
+                 weight=1024, cap=None, trap_via_monitor=False, initrd=None, isa="rv32imac"):
         super().__init__(engine, vm_id, name, mem, weight, cap)
+        self.isa = isa                  # a key of ISAS (the engine checked it)
         self.image = image
         # a bundled image's own command line (the manifest's "append", catalog.py) comes
         # first; the user's --append adds to it (for Linux a later key=value wins)
@@ -84,7 +86,9 @@ class VM(Instance):
         st[S.RES_ADDR] = -1
         st[S.TRAP_VIA_MONITOR] = 1 if (self.trap_via_monitor or self.trace) else 0
         st[S.WALLCLOCK] = 1 if self.engine.wall_clock else 0
+        st[S.MISA] = ISAS[self.isa]
         tlb_flush(self.tlb)
+        icache.flush(self.tlb)
         if self.prealloc:
             self._prealloc()
         for seg in self.image.segments:
@@ -94,7 +98,7 @@ class VM(Instance):
             if seg.data and not self.write_guest(seg.paddr, seg.data):
                 raise OutOfMemory()
         initrd = self._place_initrd()
-        dtb = build_dtb(RAM_BASE, self.mem, self.bootargs, initrd=initrd)
+        dtb = build_dtb(RAM_BASE, self.mem, self.bootargs, initrd=initrd, isa=self.isa)
         taken = list(self.image.segments)   # the tree goes where neither image nor initrd is
         if initrd is not None:
             taken.append(_Range(initrd[0], initrd[1] - initrd[0]))

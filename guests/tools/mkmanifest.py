@@ -38,6 +38,9 @@ GUESTS = [
     ("bench-full", "16M",
      "bench-sv32 plus a 100 Hz timer interrupt re-armed through SBI: the whole monitor at "
      "work; hvlab only (uses SBI)"),
+    ("bench-c", "16M",
+     "bench compiled with compressed instructions (-march=rv32imac_zicsr_zifencei), for the "
+     "speed of RVC code; linked at 0x80000000"),
     ("timer", "16M",
      "Programs the timer via SBI set_timer and counts 10 ticks at 100 Hz, idling in wfi "
      "between interrupts"),
@@ -80,7 +83,7 @@ ROOTFS = [
 # bare images that read their console: they get stdin first, and Ctrl-C (hv run --ctrl-c)
 INTERACTIVE = {"echo"}
 
-BENCH = ("bench", "bench-small", "bench-sv32")   # must contain no ecall
+BENCH = ("bench", "bench-small", "bench-sv32", "bench-c")   # must contain no ecall
 ECALL = 0x00000073
 
 

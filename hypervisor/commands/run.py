@@ -84,6 +84,9 @@ def add_machine_options(p, wall_clock_default=False):
                             "instructions the guest ran, so runs are reproducible)")
     p.add_argument("--trap-via-monitor", action="store_true",
                    help="route every guest exception through the monitor (no delegation)")
+    p.add_argument("--isa", choices=("rv32imac", "rv32ima"), default="rv32imac",
+                   help="the guests' ISA: rv32imac (default) or rv32ima (compressed "
+                        "instructions illegal, 4-byte aligned jumps)")
     p.add_argument("--debug", action="store_true",
                    help="log internal errors with their tracebacks on stderr (also: HVLAB_DEBUG=1)")
 
@@ -175,7 +178,7 @@ def build(args, images, names=None):
                                prealloc=args.prealloc, weight=weights[i] or 1024,
                                cap=caps[i] / 100 if caps[i] else None,
                                trap_via_monitor=args.trap_via_monitor, trace=trace,
-                               initrd=initrd)
+                               initrd=initrd, isa=args.isa)
             vm.image_name = os.path.splitext(os.path.basename(str(image)))[0]
             vm.interactive = is_interactive(image)
     except (ImageError, EngineError) as exc:

@@ -12,6 +12,7 @@ through these tables (``read``/``write``): never trusted, never a host address.
 
 Overhead per process beyond its pages: the two dicts and the VMA list (a few KiB).
 """
+from ..icache import written
 from ..mmu import tlb_flush
 from .errno import EFAULT, EINVAL, ENOMEM, SysError
 from .frames import Frames
@@ -258,6 +259,7 @@ class AddressSpace:
             chunk = min(n - pos, PAGE - ((va + pos) & 0xFFF))
             h = self._host(va + pos, WRITE)
             ram[h:h + chunk] = memoryview(data)[pos:pos + chunk]
+            written(self.tlb, h, chunk)     # the hart's decoded copy of that code, if any
             pos += chunk
 
     def read_str(self, va, limit=4096):
