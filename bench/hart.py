@@ -1,11 +1,17 @@
 """Benchmark the hart against its peers on the compute guest, side by side in one run.
 
     python bench/hart.py [--rounds 5] [--image hypervisor/guest_images/bench.elf]
+                         [--baseline DIR]
 
 Prints, per system: instructions, median seconds, MIPS and the ratio to hvlab; hvlab is run
-bare (paging off) and with the guest's own Sv32 page tables (bench-sv32.elf).  Rounds alternate
-the systems, so a busy machine slows all of them alike.  Also measures the warm start: a fresh
-process, compiled code already cached, until the first guest instruction has run.
+bare (paging off), with the guest's own Sv32 page tables (bench-sv32.elf) and on the same
+kernel compiled with compressed instructions (bench-c.elf).  ``--baseline DIR`` adds the hart
+of another checkout (e.g. the previous main: ``git worktree add /tmp/base main``), run in a
+child process per round and timed there, so two versions of the hart run side by side.
+Rounds alternate the systems, so a busy machine slows all of them alike.  Every time excludes
+start-up (Unicorn's emu_start only; QEMU's whole process, its empty run's start-up reported).
+Also measures the warm start: a fresh process, compiled code already cached, until the first
+guest instruction has run.
 """
 import argparse
 import statistics
@@ -15,17 +21,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # this checkout's hypervisor
 import peers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_START = """
 import time; t0 = time.perf_counter()
 import numpy as np
-from hypervisor import cpu, state as S
+from hypervisor import cpu, icache, state as S
 st = np.zeros(S.STATE_SIZE, np.int64); st[S.RAM_BASE] = 0x80000000; st[S.RAM_SIZE] = 4096
 st[S.TIME_DIV] = 10; st[S.TIMECMP] = -1; st[S.PRIV] = 1; st[S.PC] = 0x80000000
 ram = np.zeros(8192, np.uint8); ram[4096:4100] = [0x13, 0, 0, 0]   # nop
-cpu.run(st, ram, np.array([1], np.int32), np.full(S.TLB_SIZE, -1, np.int64), 1,
+cpu.run(st, ram, np.array([1], np.int32), icache.new_tlb(1), 1,
         np.zeros(1, np.int64))
 assert st[S.INSTRET] == 1
 print(time.perf_counter() - t0)
@@ -40,17 +47,43 @@ def warm_start(python=sys.executable):
     return time.perf_counter() - t0, float(out.stdout)
 
 
+BASELINE = """
+import sys; sys.path.insert(0, "bench"); import peers
+peers.hart_bare(sys.argv[1])                         # load (or compile) the cache first
+seconds, outcome, insns = peers.hart_bare(sys.argv[1])
+print(seconds, outcome, insns)
+"""
+
+
+def baseline(tree, image):
+    """(seconds, outcome) of the hart of checkout ``tree`` on ``image``, in a child process."""
+    out = subprocess.run([sys.executable, "-c", BASELINE, str(Path(image).resolve())],
+                         cwd=tree, capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "PYTHONPATH": str(tree)})
+    seconds, outcome, _ = out.stdout.split()
+    return float(seconds), outcome
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--image", default=ROOT / "hypervisor/guest_images/bench.elf", type=Path)
     ap.add_argument("--sv32-image", default=ROOT / "hypervisor/guest_images/bench-sv32.elf", type=Path)
+    ap.add_argument("--rvc-image", default=ROOT / "hypervisor/guest_images/bench-c.elf", type=Path)
+    ap.add_argument("--baseline", type=Path, metavar="DIR",
+                    help="another checkout whose hart runs beside this one")
     args = ap.parse_args(argv)
 
     peers.hart_bare(args.image)                         # compile / load the cache first
     systems = [("hvlab (paging off)", lambda: peers.hart_bare(args.image)[:2])]
     if args.sv32_image.exists():
         systems.append(("hvlab (guest Sv32)", lambda: peers.hart_bare(args.sv32_image)[:2]))
+    if args.rvc_image.exists():
+        peers.hart_bare(args.rvc_image)
+        systems.append(("hvlab (bench-c, RVC)", lambda: peers.hart_bare(args.rvc_image)[:2]))
+    if args.baseline:
+        systems.append((f"baseline {args.baseline.name}",
+                        lambda: baseline(args.baseline, args.image)))
     if peers.unicorn(args.image) is not None:
         systems.append(("unicorn 2 (no hooks)", lambda: peers.unicorn(args.image)))
     if peers.qemu(args.image) is not None:

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from hypervisor import cpu
+from hypervisor import cpu, icache
 from hypervisor import state as S
 from hypervisor.devices.layout import FINISHER_BASE, RAM_BASE
 from hypervisor.loader import load_image
@@ -35,7 +35,7 @@ def hart_bare(path):
     st[S.PRIV], st[S.RAM_BASE], st[S.RAM_SIZE] = S.PRIV_S, RAM_BASE, RAM
     st[S.TIME_DIV], st[S.TIMECMP], st[S.RES_ADDR] = 10, -1, -1
     gmap = np.arange(1, RAM // 4096 + 1, dtype=np.int32)      # host page 0 stays unused
-    tlb = np.full(S.TLB_SIZE, -1, dtype=np.int64)
+    tlb = icache.new_tlb(RAM // 4096)
     stop = np.zeros(1, dtype=np.int64)
     for seg in image.segments:
         h = 4096 + seg.paddr - RAM_BASE

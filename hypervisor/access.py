@@ -4,11 +4,20 @@ The inner loop does aligned loads and stores that hit the TLB.  Everything else 
 one instruction at a time: TLB misses, misaligned accesses (emulated byte by byte, across pages
 too, never silently aligned), device accesses (an exit to the monitor) and all of the A
 extension (lr.w, sc.w, amo*.w).  Every byte is translated before any byte is written, so a fault
-or exit leaves memory untouched and the instruction can simply be restarted.
+or exit leaves memory untouched and the instruction can simply be restarted.  Every byte
+written is reported to the predecode cache (icache.code_written).
+
+The LR/SC reservation is held on the *physical* address: the host index of the reserved word,
+one-to-one with its guest-physical address, so a change of the guest's page tables between
+lr.w and sc.w cannot make sc.w succeed on another page.  sc.w translates its address (and
+faults) whether or not the reservation holds, as Spike does, so it raises the same exceptions
+as a store: lr.w faults as a load, sc.w and the AMOs as stores (store/AMO access fault on a
+device, which supports no atomics).
 """
 import numpy as np
 from .jit import njit
 
+from .icache import code_written
 from .mmu import T_ACCESS_FAULT, T_DEVICE, T_OK, T_PAGE_FAULT, host_index
 from .state import (ACCESS_READ, ACCESS_WRITE, EXIT_ACCESS, EXIT_INSN, EXIT_PC, EXIT_TVAL,
                     EXIT_VADDR, RES_ADDR)
@@ -25,6 +34,10 @@ M32 = 0xFFFFFFFF
 # funct5 values of sc.w and the amo*.w instructions, as a bit set
 AMO_FUNCT5 = sum(1 << f for f in (0x00, 0x01, 0x03, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C))
 MAX_BYTES = 4
+# constants passed to helpers as typed values, not literals: one compiled version of each
+# helper instead of one per literal argument (cold compile time)
+I64 = np.int64
+YES, NO = np.bool_(True), np.bool_(False)
 
 
 @njit(cache=True, nogil=True)
@@ -68,9 +81,10 @@ def _load(ram, hs, size):
 
 
 @njit(cache=True, nogil=True)
-def _store(ram, hs, size, v):
+def _store(tlb, ram, hs, size, v):
     for i in range(size):
         ram[hs[i]] = (v >> (8 * i)) & 0xFF
+        code_written(tlb, hs[i], I64(1))
 
 
 @njit(cache=True, nogil=True)
@@ -92,7 +106,7 @@ def _amo(f5, old, src):
         return old & src
     if f5 == 0x08:      # amoor.w
         return old | src
-    so, ss = _sx(old, 32), _sx(src, 32)
+    so, ss = _sx(old, I64(32)), _sx(src, I64(32))
     if f5 == 0x10:      # amomin.w
         return old if so < ss else src
     if f5 == 0x14:      # amomax.w
@@ -116,33 +130,32 @@ def exec_atomic(st, tlb, gmap, ram, ins, pc, hs):
         if va & 3:
             st[EXIT_TVAL] = va
             return M_EXCEPTION, CAUSE_LOAD_MISALIGNED
-        r, cause = _locate(st, tlb, gmap, ram, va, 4, False, hs, ins, pc, False)
+        r, cause = _locate(st, tlb, gmap, ram, va, I64(4), NO, hs, ins, pc, NO)
         if r != M_OK:
             return r, cause
-        st[rd] = _load(ram, hs, 4)
-        st[RES_ADDR] = va
+        v = _load(ram, hs, I64(4))
+        if rd != 0:
+            st[rd] = v
+        st[RES_ADDR] = hs[0]                     # the physical word (aligned: one page)
         return M_OK, 0
     if va & 3:
         st[EXIT_TVAL] = va
         return M_EXCEPTION, CAUSE_STORE_MISALIGNED
-    if f5 == 0x03:                               # sc.w: fails unless the reservation holds
-        held = st[RES_ADDR] == va
-        st[RES_ADDR] = -1
-        if not held:
-            st[rd] = 1
-            return M_OK, 0
-        r, cause = _locate(st, tlb, gmap, ram, va, 4, True, hs, ins, pc, False)
-        if r != M_OK:
-            return r, cause
-        _store(ram, hs, 4, st[rs2])
-        st[rd] = 0
-        return M_OK, 0
-    r, cause = _locate(st, tlb, gmap, ram, va, 4, True, hs, ins, pc, False)
+    r, cause = _locate(st, tlb, gmap, ram, va, I64(4), YES, hs, ins, pc, NO)
     if r != M_OK:
         return r, cause
-    old = _load(ram, hs, 4)
-    _store(ram, hs, 4, _amo(f5, old, st[rs2]))
-    st[rd] = old
+    if f5 == 0x03:                               # sc.w: fails unless the reservation holds
+        held = st[RES_ADDR] == hs[0]
+        st[RES_ADDR] = -1
+        if held:
+            _store(tlb, ram, hs, I64(4), st[rs2])
+        if rd != 0:
+            st[rd] = 0 if held else 1
+        return M_OK, 0
+    old = _load(ram, hs, I64(4))
+    _store(tlb, ram, hs, I64(4), _amo(f5, old, st[rs2]))
+    if rd != 0:
+        st[rd] = old
     return M_OK, 0
 
 
@@ -155,11 +168,11 @@ def load_store_operand(st, ins):
     if op == 0x03:
         if f3 == 3 or f3 >= 6:
             return 0, 0, False
-        imm = _sx(ins, 32) >> 20
+        imm = _sx(ins, I64(32)) >> 20
     elif op == 0x23:
         if f3 > 2:
             return 0, 0, False
-        imm = ((_sx(ins, 32) >> 20) & ~31) | ((ins >> 7) & 31)
+        imm = ((_sx(ins, I64(32)) >> 20) & ~31) | ((ins >> 7) & 31)
     else:
         return 0, 0, False
     return (st[(ins >> 15) & 31] + imm) & M32, 1 << (f3 & 3), op == 0x23
@@ -173,11 +186,11 @@ def exec_mem(st, tlb, gmap, ram, ins, pc, hs):
     va, size, store = load_store_operand(st, ins)
     if size == 0:
         return M_ILLEGAL, 0
-    r, cause = _locate(st, tlb, gmap, ram, va, size, store, hs, ins, pc, True)
+    r, cause = _locate(st, tlb, gmap, ram, va, size, store, hs, ins, pc, YES)
     if r != M_OK:
         return r, cause
     if store:                                    # sb sh sw
-        _store(ram, hs, size, st[(ins >> 20) & 31])
+        _store(tlb, ram, hs, size, st[(ins >> 20) & 31])
         return M_OK, 0
     v = _load(ram, hs, size)                     # lb lh lw lbu lhu
     if ((ins >> 12) & 4) == 0 and size < 4:

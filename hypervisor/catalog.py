@@ -7,14 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from .devices.layout import RAM_BASE
-from .loader import Image, ImageError, load_image
+
+# the loader (and pyelftools) is imported by the functions that load: `hv images` needs neither
 
 IMAGES_DIR = Path(os.environ.get("HVLAB_IMAGES",
                                  Path(__file__).resolve().parent / "guest_images"))
 
 
 def manifest():
-    """The bundled images: a list of dicts (name, file, description, mem, sha256)."""
+    """The bundled images: a list of dicts (name, file, description, mem, sha256, and
+    "interactive": true for images that read their console, such as echo)."""
     try:
         with open(IMAGES_DIR / "manifest.json") as f:
             data = json.load(f)
@@ -49,8 +51,31 @@ def bundled(name):
     return None
 
 
+def is_interactive(image):
+    """Whether ``image`` (as given on a command line) is a bundled image that reads its console
+    (Ctrl-C goes to it, and it gets the keyboard first)."""
+    text = str(image)
+    entry = bundled(text)
+    return bool(entry and entry.get("interactive")) and not os.path.isfile(text)
+
+
+def suggested_mem(image):
+    """The RAM a bundled image suggests (the RAM column of `hv images`), in bytes; None for a
+    file or an image without one."""
+    from .memory import parse_size
+    text = str(image)
+    entry = bundled(text)
+    if entry is None or os.path.isfile(text) or not entry.get("mem"):
+        return None
+    try:
+        return parse_size(entry["mem"])
+    except ValueError:
+        return None
+
+
 def resolve_image(image, mem):
     """An Image from a loaded Image, raw ELF bytes, a bundled name, an ELF path or a `.s` file."""
+    from .loader import Image, ImageError, load_image
     if isinstance(image, Image):
         return image
     if isinstance(image, (bytes, bytearray)):
@@ -64,11 +89,14 @@ def resolve_image(image, mem):
         return image
     if text in {e.get("name") for e in root_filesystems()} and not os.path.isfile(text):
         raise ImageError(f"{text}: a root file system (for containers), not a bootable image")
+    if os.path.isdir(text):
+        raise ImageError(f"{text}: is a directory, not an image (give an ELF file, a .s file "
+                         f"or a bundled image name)")
     if text.endswith((".s", ".S")):
         return load_image(_assemble(text), RAM_BASE, mem, name=text)
     if not os.path.isfile(text):
         names = ", ".join(e["name"] for e in manifest()) or "none installed"
-        raise ImageError(f"{text}: no such file or bundled image (bundled: {names})")
+        raise ImageError(f"{text}: no such file or bundled image (see `hv images`: {names})")
     return _load_cached(text, mem, text)
 
 
@@ -79,6 +107,7 @@ CACHE_ENTRIES = 32
 def _load_cached(path, mem, name):
     """A file parsed and validated once per (file version, RAM size): `-n 1024` or a restart
     does not read and check the same ELF again.  Images are never modified after loading."""
+    from .loader import ImageError, load_image
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -94,6 +123,7 @@ def _load_cached(path, mem, name):
 
 
 def _assemble(path):
+    from .loader import ImageError
     try:
         from .asm import AsmError, assemble_files
     except ImportError:

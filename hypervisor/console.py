@@ -50,21 +50,48 @@ class Console:
 
 
 class LinePrefixer:
-    """Turns a byte stream into whole lines with a prefix (`[vm1] `), for several VMs at once."""
+    """Turns a byte stream into whole lines with a prefix (`[vm1] `), for several VMs at once.
 
-    def __init__(self, prefix, emit):
+    A guest that never prints a newline must not make the host hold its output: a partial line
+    is flushed (as a line of its own) once it reaches ``limit`` bytes, cut at a UTF-8 character
+    boundary.  Each write costs O(its own bytes): only the new data is searched for newlines."""
+
+    def __init__(self, prefix, emit, limit=4096):
         self.prefix = prefix
         self.emit = emit            # callable(str): one finished line, newline included
+        self.limit = limit
         self._partial = bytearray()
 
     def __call__(self, data):
-        self._partial += data
-        while b"\n" in self._partial:
-            line, _, rest = self._partial.partition(b"\n")
-            self._partial = bytearray(rest)
-            self.emit(self.prefix + line.decode("utf-8", errors="replace").rstrip("\r") + "\n")
+        start = 0
+        while True:
+            nl = data.find(b"\n", start)
+            if nl < 0:
+                break
+            self._partial += data[start:nl]
+            self._line(self._partial)
+            self._partial.clear()
+            start = nl + 1
+        self._partial += data[start:]
+        while len(self._partial) >= self.limit:
+            cut = _char_boundary(self._partial, self.limit)
+            self._line(self._partial[:cut])
+            del self._partial[:cut]
+
+    def _line(self, raw):
+        self.emit(self.prefix + raw.decode("utf-8", errors="replace").rstrip("\r") + "\n")
 
     def flush(self):
         if self._partial:
-            self.emit(self.prefix + self._partial.decode("utf-8", errors="replace") + "\n")
+            self._line(self._partial)
             self._partial.clear()
+
+
+def _char_boundary(buf, limit):
+    """The largest cut <= limit that does not split a UTF-8 sequence (any cut if none)."""
+    if limit >= len(buf):
+        return limit
+    cut = limit
+    while cut > limit - 4 and cut > 0 and buf[cut] & 0xC0 == 0x80:   # a continuation byte
+        cut -= 1
+    return cut if cut > limit - 4 and cut > 0 else limit

@@ -1,37 +1,53 @@
-"""The hart: an RV32IMA + Zicsr + Zifencei interpreter compiled by numba.
+"""The hart: an RV32IMAC + Zicsr + Zifencei interpreter compiled by numba.
 
 ``run()`` runs one VM for at most ``budget`` instructions and returns a RUN_* code (state.py).
 It never raises and never touches a byte of host memory the VM's G-stage map does not give it.
 
 Design (measured in shared/notes/hart-performance.md):
-  * an *inner loop* that makes no calls: it fetches from a cached code page, looks the
-    instruction's class up in a 1024-entry table (opcode, funct3) and dispatches with one flat
-    switch, and does aligned loads and stores that hit the TLB;
-  * every slow case (code page change, TLB miss, misaligned or device access, atomics, any
-    SYSTEM instruction, an exception) leaves the inner loop with a reason *before* the
-    instruction has any effect; the *outer loop* handles it in compiled code and re-enters;
+  * an *inner loop* that makes no calls: it reads the predecoded record (decode.py) of the
+    instruction at pc from the current code page's slot of the predecode cache (icache.py),
+    dispatches on its class with one flat switch, and does aligned loads and stores that hit
+    the TLB;
+  * every slow case (code page change, an instruction not decoded yet, TLB miss, misaligned or
+    device access, a store to a page with decoded code, atomics, any SYSTEM instruction, an
+    exception) leaves the inner loop with a reason *before* the instruction has any effect;
+    the *outer loop* handles it in compiled code and re-enters;
   * one down-counter per instruction folds the budget, the timer deadline and the stop-flag poll.
-Instructions are decoded from memory every time (no predecode cache), so self-modifying code
-runs the new bytes with or without fence.i.
+Every write to a page with decoded instructions forgets the records it overlapped, so
+self-modifying code runs the new bytes with or without fence.i.  With the C extension on
+(misa.C, the default) instructions are 2-byte aligned and a 32-bit one may straddle two pages:
+both halves are fetched through translation, each with its own faults.
 """
 import numpy as np
 from .jit import njit
 
-from .access import M_EXCEPTION, M_EXIT, M_OK, exec_mem, load_store_operand
+from .access import M_EXCEPTION, M_EXIT, M_OK, exec_mem
 from .csr import SYS_EXCEPTION, SYS_IDLE, SYS_OK, SYS_SBI, exec_system
+from .decode import (BASE_CLASS, CC_ADD, CC_ADDI, CC_AND, CC_ANDI, CC_BEQ, CC_BNE, CC_JAL,
+                     CC_JALR, CC_LUI, CC_LW, CC_OR, CC_SLLI, CC_SRAI, CC_SRLI, CC_SUB, CC_SW,
+                     CC_XOR, C_ADD, C_ADDI, C_AMO, C_AND, C_ANDI, C_AUIPC, C_BEQ, C_BGE, C_BGEU,
+                     C_BLT, C_BLTU, C_BNE, C_BRMIS, C_DECODE, C_DIV, C_DIVU, C_FENCE, C_FENCE_I,
+                     C_JAL, C_JALR, C_JALR4, C_LB, C_LBU, C_LH, C_LHU, C_LUI, C_LW, C_MUL, C_MULH,
+                     C_MULHSU, C_MULHU, C_OR, C_ORI, C_PAGE_END, C_REM, C_REMU, C_SB, C_SH, C_SLL,
+                     C_SLLI, C_SLT, C_SLTI, C_SLTIU, C_SLTU, C_SRA, C_SRAI, C_SRL, C_SRLI, C_SUB,
+                     C_SW, C_SYSTEM, C_XOR, C_XORI, decode, mem_insn)
+from .icache import code_written, flush, scratch, slot_for
 from .sbi_fast import fast_call
 from .mmu import NO_PAGE, T_GSTAGE, T_OK, T_PAGE_FAULT, tlb_slot, translate
 from .state import (ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, CNT_EXC_DELEGATED, CNT_IRQ, CNT_SBI,
-                    CYCLE, EXIT_ACCESS, EXIT_CAUSE, EXIT_INSN, EXIT_PC, EXIT_TVAL, EXIT_VADDR,
-                    IDLE, INSTRET, PC, RAM_BASE, RAM_SIZE, RES_ADDR, RUN_BUDGET, RUN_CRASH,
-                    RUN_GSTAGE, RUN_IDLE, RUN_SBI, RUN_STOP, RUN_TRAP, STATE_SIZE, TIME_DIV,
-                    TLB_ENTRIES, TLB_SIZE, TRAP_VIA_MONITOR)
+                    CYCLE, EXIT_ACCESS, EXIT_CAUSE, EXIT_ILEN, EXIT_INSN, EXIT_PC, EXIT_TVAL,
+                    EXIT_VADDR, ICACHE_MAX_SLOTS, ICACHE_SLOTS, IDLE, INSTRET, MISA, MISA_C,
+                    MISA_RV32IMA, MISA_RV32IMAC, PC, RAM_BASE, RAM_SIZE, RES_ADDR, RUN_BUDGET,
+                    RUN_CRASH, RUN_GSTAGE, RUN_IDLE, RUN_SBI, RUN_STOP, RUN_TRAP, STATE_SIZE,
+                    TIME_DIV, TLB_ENTRIES, TLB_HASCODE, TRAP_VIA_MONITOR, tlb_size)
 from .trap import (CAUSE_BREAKPOINT, CAUSE_FETCH_ACCESS, CAUSE_FETCH_MISALIGNED,
                    CAUSE_FETCH_PAGE, CAUSE_ILLEGAL, INTERRUPT, pending_irq, trap_enter,
                    timer_update)
 
 M32 = 0xFFFFFFFF
 SIGN = 0x80000000
+I64 = np.int64          # a constant argument passed as I64(c): one compiled version of the
+EXEC = I64(ACCESS_EXEC)  # callee, not one per literal value (cold compile time)
 CHECK_EVERY = 4096      # the stop flag is polled at least this often (instructions)
 
 # why the inner loop stopped
@@ -40,48 +56,13 @@ R_FETCH = 1     # pc left the cached code page
 R_MEM = 2       # load/store the fast path cannot do, or an atomic
 R_SYSTEM = 3    # SYSTEM opcode: ecall, ebreak, CSR, sret, wfi, sfence.vma
 R_EXC = 4       # exception raised by the inner loop (cause, tval)
+R_DECODE = 5    # the instruction at pc has no record yet
+R_FENCE_I = 6   # fence.i: forget every decoded page
+R_BRMIS = 7     # C off: a branch or jal whose target is not 4-byte aligned
+R_ILLEGAL = 8   # an illegal instruction (its parcel or word in the record)
+R_JALR_MIS = 9  # C off: jalr to a target that is not 4-byte aligned
+R_JUMPED = 10   # a jump or taken branch out of the cached page (it retired: npc is its target)
 
-
-# ---- the decode table: instruction class of each (opcode, funct3) ------------------------------
-(C_ILLEGAL, C_LUI, C_AUIPC, C_JAL, C_JALR, C_ADDI, C_SLTI, C_SLTIU, C_XORI, C_ORI, C_ANDI,
- C_SLLI, C_SRI, C_OP0, C_OP1, C_OP2, C_OP3, C_OP4, C_OP5, C_OP6, C_OP7,
- C_LB, C_LH, C_LW, C_LBU, C_LHU, C_SB, C_SH, C_SW,
- C_BEQ, C_BNE, C_BLT, C_BGE, C_BLTU, C_BGEU,
- C_FENCE, C_SYSTEM, C_AMO) = range(38)     # the rare ones last: they may fall out of the table
-
-
-def _decode_table():
-    """DECODE[opcode | funct3 << 7]: one uint8 class per key, so the inner loop dispatches with
-    a single jump table (two nested ones, opcode then funct3, cost a second indirect jump)."""
-    t = np.zeros(1024, dtype=np.uint8)          # C_ILLEGAL, also for every compressed word
-    def put(opcode, f3s, cls):
-        for f3, c in zip(f3s, cls if isinstance(cls, (list, tuple)) else [cls] * len(f3s)):
-            t[opcode | f3 << 7] = c
-    every = range(8)
-    put(0x13, every, [C_ADDI, C_SLLI, C_SLTI, C_SLTIU, C_XORI, C_SRI, C_ORI, C_ANDI])  # OP-IMM
-    put(0x33, every, [C_OP0 + f3 for f3 in every])                                     # OP
-    put(0x03, (0, 1, 2, 4, 5), [C_LB, C_LH, C_LW, C_LBU, C_LHU])                       # LOAD
-    put(0x23, (0, 1, 2), [C_SB, C_SH, C_SW])                                           # STORE
-    put(0x63, (0, 1, 4, 5, 6, 7), [C_BEQ, C_BNE, C_BLT, C_BGE, C_BLTU, C_BGEU])        # BRANCH
-    put(0x37, every, C_LUI)             # lui: bits 14:12 are immediate bits
-    put(0x17, every, C_AUIPC)
-    put(0x6F, every, C_JAL)
-    put(0x67, (0,), C_JALR)
-    put(0x0F, (0, 1), C_FENCE)          # fence (000), fence.i (001)
-    put(0x73, every, C_SYSTEM)          # csr.exec_system checks funct3
-    put(0x2F, every, C_AMO)             # access.exec_atomic checks funct3
-    return t
-
-
-DECODE = _decode_table()
-
-
-@njit(cache=True, nogil=True, inline="always")    # inlined: the inner loop makes no calls
-def _branch_target(pc, ins):
-    """pc + the B-type immediate (sign bit 31, then bits 7, 30:25, 11:8)."""
-    imm = ((((ins ^ SIGN) - SIGN) >> 19) & ~0xFFF) | ((ins << 4) & 0x800) \
-        | ((ins >> 20) & 0x7E0) | ((ins >> 7) & 0x1E)
-    return (pc + imm) & M32
 
 @njit(cache=True, nogil=True)
 def _run(st, ram, gmap, tlb, budget, stop):
@@ -90,12 +71,20 @@ def _run(st, ram, gmap, tlb, budget, stop):
     hs = np.empty(4, np.int64)          # host indices of a slow access's bytes
     st[RES_ADDR] = -1                   # a switch to another VM breaks the reservation
     st[IDLE] = 0
+    st[0] = 0                           # x0 (never written by the hart: rd = x0 goes to X_SINK)
+    if st[MISA] == 0:
+        st[MISA] = MISA_RV32IMAC        # not set by the caller: the default ISA
+    cext = (st[MISA] & MISA_C) != 0
+    amask = 1 if cext else 3            # IALIGN 16 or 32: the low pc bits that must be zero
+    scr = scratch(tlb)                  # where a page-straddling instruction's record goes
     pc = st[PC]
     left = budget
     fbase = NO_PAGE                     # guest-virtual base of the cached code page
     fadd = 0                            # its host addend: host index = pc + fadd
+    rdelta = 0                          # index in tlb of the record of pc: pc // 2 + rdelta
+    straddle = False                    # running a page-straddling instruction from scratch
     code = RUN_BUDGET
-    ins = 0
+    rec = 0
     count = 0
     resume = False                      # go back into the inner loop without the checks below
     while True:
@@ -105,6 +94,8 @@ def _run(st, ram, gmap, tlb, budget, stop):
             resume = False              # a TLB refill or an emulated access changed nothing
         else:                           # that an interrupt, the timer or the budget depend on
             resume = False
+            if straddle:
+                fbase = NO_PAGE         # a straddling instruction is fetched afresh each time
             if stop[0] != 0:
                 code = RUN_STOP
                 break
@@ -114,7 +105,7 @@ def _run(st, ram, gmap, tlb, budget, stop):
             wait = timer_update(st)
             irq = pending_irq(st)
             if irq >= 0:
-                npc = trap_enter(st, tlb, INTERRUPT | irq, 0, pc)
+                npc = trap_enter(st, tlb, INTERRUPT | irq, I64(0), pc)
                 if npc < 0:
                     code = RUN_CRASH
                     break
@@ -127,278 +118,451 @@ def _run(st, ram, gmap, tlb, budget, stop):
                 count = wait
         n = count
         reason = R_NONE
-        cause = CAUSE_ILLEGAL               # the inner loop's exceptions: illegal unless set
-        tval = -1                           # -1: the instruction word
         # ---------------- inner loop: one instruction per iteration, no calls ----------------
-        while count > 0:
-            if ((pc - fbase) >> 12) != 0:
-                reason = R_FETCH
-                break
-            ins = np.int64(ram32[np.uint64((pc + fadd) >> 2)])
-            st[0] = 0
-            rd = np.uint64((ins >> 7) & 31)     # unsigned indices: no wraparound test
-            rs1 = np.uint64((ins >> 15) & 31)
-            npc = pc + 4
-            # one flat switch on the instruction's class (DECODE[opcode | funct3 << 7])
-            cls = DECODE[np.uint64((ins & 0x7F) | ((ins >> 5) & 0x380))]
-            if cls == C_ADDI:                       # addi
-                st[rd] = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & M32
-            elif cls == C_LW:                       # lw
-                va = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & M32
-                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)  # tlb_slot
-                if tlb[e] != (va >> 12) or va & 3:
-                    reason = R_MEM
-                    break
-                st[rd] = np.int64(ram32[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(2)])
-            elif cls == C_SW:                       # sw
-                va = (st[rs1] + (((((ins ^ SIGN) - SIGN) >> 20) & ~31) | ((ins >> 7) & 31))) & M32
-                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
-                if tlb[e + np.uint64(1)] != (va >> 12) or va & 3:
-                    reason = R_MEM
-                    break
-                ram32[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(2)] = \
-                    st[np.uint64((ins >> 20) & 31)]
-            elif cls == C_BNE:                      # bne
-                if st[rs1] != st[np.uint64((ins >> 20) & 31)]:
-                    npc = _branch_target(pc, ins)
-                    if npc & 3:
-                        reason = R_EXC
-                        cause = CAUSE_FETCH_MISALIGNED
-                        tval = npc
+        # Straight-line code stops at the sentinel after the page (C_PAGE_END); a jump or taken
+        # branch out of the page retires, then leaves (R_FETCH) to look its target up.
+        if ((pc - fbase) >> 12) != 0:
+            reason = R_FETCH            # pc is not in the cached page: nothing runs
+        else:
+            while count > 0:
+                rec = tlb[np.uint64((pc >> 1) + rdelta)]
+                lo = np.uint32(rec)                 # the fields (decode.py), unsigned: no
+                cls = lo & 127                      # wraparound test on the indices
+                rd = np.uint64((lo >> 8) & 127)
+                rs1 = np.uint64((lo >> 16) & 31)
+                rs2 = np.uint64((lo >> 24) & 31)
+                imm = rec >> 32
+                npc = pc + 4                        # (a compressed twin: pc + 2) not read
+                # from the record, which would chain each pc to the load of the record before
+                # one flat switch on the record's class
+                if cls == C_ADDI:                       # addi (c.addi, c.li, c.mv-like forms...)
+                    st[rd] = (st[rs1] + imm) & M32
+                elif cls == CC_ADDI:                    # its compressed twin
+                    npc = pc + 2
+                    st[rd] = (st[rs1] + imm) & M32
+                elif cls == C_LW:                       # lw
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)  # tlb_slot
+                    if tlb[e] != (va >> 12) or va & 3:
+                        reason = R_MEM
                         break
-            elif cls == C_BEQ:                      # beq
-                if st[rs1] == st[np.uint64((ins >> 20) & 31)]:
-                    npc = _branch_target(pc, ins)
-                    if npc & 3:
-                        reason = R_EXC
-                        cause = CAUSE_FETCH_MISALIGNED
-                        tval = npc
+                    st[rd] = np.int64(ram32[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(2)])
+                elif cls == CC_LW:                      # its compressed twin
+                    npc = pc + 2
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)  # tlb_slot
+                    if tlb[e] != (va >> 12) or va & 3:
+                        reason = R_MEM
                         break
-            elif cls == C_BLT or cls == C_BGE or cls == C_BLTU or cls == C_BGEU:
-                a = st[rs1]
-                b = st[np.uint64((ins >> 20) & 31)]
-                if cls == C_BLT:                    # blt (signed: flip the sign bits)
-                    taken = (a ^ SIGN) < (b ^ SIGN)
-                elif cls == C_BGE:                  # bge
-                    taken = (a ^ SIGN) >= (b ^ SIGN)
-                elif cls == C_BLTU:                 # bltu
-                    taken = a < b
-                else:                               # bgeu
-                    taken = a >= b
-                if taken:
-                    npc = _branch_target(pc, ins)
-                    if npc & 3:
-                        reason = R_EXC
-                        cause = CAUSE_FETCH_MISALIGNED
-                        tval = npc
+                    st[rd] = np.int64(ram32[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(2)])
+                elif cls == C_SW:                       # sw
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                    if tlb[e + np.uint64(1)] != (va >> 12) or va & 3:
+                        reason = R_MEM                  # (a page with code: tag | TLB_HASCODE)
                         break
-            elif cls == C_OP0:                      # add / sub / mul (funct3 000)
-                f7 = ins >> 25
-                a = st[rs1]
-                b = st[np.uint64((ins >> 20) & 31)]
-                if f7 == 0:
-                    st[rd] = (a + b) & M32
-                elif f7 == 0x20:
-                    st[rd] = (a - b) & M32
-                elif f7 == 1:
-                    st[rd] = (((a ^ SIGN) - SIGN) * ((b ^ SIGN) - SIGN)) & M32
-                else:
-                    reason = R_EXC
+                    ram32[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(2)] = st[rs2]
+                elif cls == CC_SW:                      # its compressed twin
+                    npc = pc + 2
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                    if tlb[e + np.uint64(1)] != (va >> 12) or va & 3:
+                        reason = R_MEM                  # (a page with code: tag | TLB_HASCODE)
+                        break
+                    ram32[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(2)] = st[rs2]
+                elif cls == C_BNE:                      # bne
+                    if st[rs1] != st[rs2]:
+                        npc = (pc + imm) & M32
+                        if ((npc - fbase) >> 12) != 0:
+                            reason = R_JUMPED
+                            break
+                elif cls == CC_BNE:                     # its compressed twin
+                    npc = pc + 2
+                    if st[rs1] != st[rs2]:
+                        npc = (pc + imm) & M32
+                        if ((npc - fbase) >> 12) != 0:
+                            reason = R_JUMPED
+                            break
+                elif cls == C_BEQ:                      # beq
+                    if st[rs1] == st[rs2]:
+                        npc = (pc + imm) & M32
+                        if ((npc - fbase) >> 12) != 0:
+                            reason = R_JUMPED
+                            break
+                elif cls == CC_BEQ:                     # its compressed twin
+                    npc = pc + 2
+                    if st[rs1] == st[rs2]:
+                        npc = (pc + imm) & M32
+                        if ((npc - fbase) >> 12) != 0:
+                            reason = R_JUMPED
+                            break
+                elif cls == C_ADD:                      # add
+                    st[rd] = (st[rs1] + st[rs2]) & M32
+                elif cls == CC_ADD:                     # its compressed twin
+                    npc = pc + 2
+                    st[rd] = (st[rs1] + st[rs2]) & M32
+                elif cls == C_BLT:                      # blt (signed: flip the sign bits)
+                    if (st[rs1] ^ SIGN) < (st[rs2] ^ SIGN):
+                        npc = (pc + imm) & M32
+                        if ((npc - fbase) >> 12) != 0:
+                            reason = R_JUMPED
+                            break
+                elif cls == C_BGE:                      # bge
+                    if (st[rs1] ^ SIGN) >= (st[rs2] ^ SIGN):
+                        npc = (pc + imm) & M32
+                        if ((npc - fbase) >> 12) != 0:
+                            reason = R_JUMPED
+                            break
+                elif cls == C_BLTU:                     # bltu
+                    if st[rs1] < st[rs2]:
+                        npc = (pc + imm) & M32
+                        if ((npc - fbase) >> 12) != 0:
+                            reason = R_JUMPED
+                            break
+                elif cls == C_BGEU:                     # bgeu
+                    if st[rs1] >= st[rs2]:
+                        npc = (pc + imm) & M32
+                        if ((npc - fbase) >> 12) != 0:
+                            reason = R_JUMPED
+                            break
+                elif cls == C_ANDI:                     # andi
+                    st[rd] = st[rs1] & imm
+                elif cls == CC_ANDI:                    # its compressed twin
+                    npc = pc + 2
+                    st[rd] = st[rs1] & imm
+                elif cls == C_SLLI:                     # slli
+                    st[rd] = (st[rs1] << imm) & M32
+                elif cls == CC_SLLI:                    # its compressed twin
+                    npc = pc + 2
+                    st[rd] = (st[rs1] << imm) & M32
+                elif cls == C_SRLI:                     # srli
+                    st[rd] = st[rs1] >> imm
+                elif cls == CC_SRLI:                    # its compressed twin
+                    npc = pc + 2
+                    st[rd] = st[rs1] >> imm
+                elif cls == C_SRAI:                     # srai
+                    st[rd] = (((st[rs1] ^ SIGN) - SIGN) >> imm) & M32
+                elif cls == CC_SRAI:                    # its compressed twin
+                    npc = pc + 2
+                    st[rd] = (((st[rs1] ^ SIGN) - SIGN) >> imm) & M32
+                elif cls == C_LBU:                      # lbu
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                    if tlb[e] != (va >> 12):
+                        reason = R_MEM
+                        break
+                    st[rd] = np.int64(ram[np.uint64(va + tlb[e + np.uint64(3)])])
+                elif cls == C_LB:                       # lb
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                    if tlb[e] != (va >> 12):
+                        reason = R_MEM
+                        break
+                    st[rd] = ((np.int64(ram[np.uint64(va + tlb[e + np.uint64(3)])]) ^ 0x80) - 0x80) \
+                        & M32
+                elif cls == C_LHU:                      # lhu
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                    if tlb[e] != (va >> 12) or va & 1:
+                        reason = R_MEM
+                        break
+                    st[rd] = np.int64(ram16[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(1)])
+                elif cls == C_LH:                       # lh
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                    if tlb[e] != (va >> 12) or va & 1:
+                        reason = R_MEM
+                        break
+                    v = np.int64(ram16[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(1)])
+                    st[rd] = ((v ^ 0x8000) - 0x8000) & M32
+                elif cls == C_SB:                       # sb
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                    if tlb[e + np.uint64(1)] != (va >> 12):
+                        reason = R_MEM
+                        break
+                    ram[np.uint64(va + tlb[e + np.uint64(3)])] = st[rs2] & 0xFF
+                elif cls == C_SH:                       # sh
+                    va = (st[rs1] + imm) & M32
+                    e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
+                    if tlb[e + np.uint64(1)] != (va >> 12) or va & 1:
+                        reason = R_MEM
+                        break
+                    ram16[np.uint64(va + tlb[e + np.uint64(3)]) >> np.uint64(1)] = st[rs2] & 0xFFFF
+                elif cls == C_LUI:                      # lui
+                    st[rd] = imm & M32
+                elif cls == CC_LUI:                     # its compressed twin
+                    npc = pc + 2
+                    st[rd] = imm & M32
+                elif cls == C_AUIPC:                    # auipc
+                    st[rd] = (pc + imm) & M32
+                elif cls == C_JAL:                      # jal (c.j, c.jal)
+                    st[rd] = npc & M32
+                    npc = (pc + imm) & M32
+                    if ((npc - fbase) >> 12) != 0:
+                        reason = R_JUMPED
+                        break
+                elif cls == CC_JAL:                     # its compressed twin
+                    npc = pc + 2
+                    st[rd] = npc & M32
+                    npc = (pc + imm) & M32
+                    if ((npc - fbase) >> 12) != 0:
+                        reason = R_JUMPED
+                        break
+                elif cls == C_JALR:                     # jalr (c.jr, c.jalr): target bit 0 cleared
+                    t = (st[rs1] + imm) & (M32 - 1)
+                    st[rd] = npc & M32
+                    npc = t
+                    if ((npc - fbase) >> 12) != 0:
+                        reason = R_JUMPED
+                        break
+                elif cls == CC_JALR:                    # its compressed twin
+                    npc = pc + 2
+                    t = (st[rs1] + imm) & (M32 - 1)
+                    st[rd] = npc & M32
+                    npc = t
+                    if ((npc - fbase) >> 12) != 0:
+                        reason = R_JUMPED
+                        break
+                elif cls == C_SUB:                      # sub
+                    st[rd] = (st[rs1] - st[rs2]) & M32
+                elif cls == CC_SUB:                     # its compressed twin
+                    npc = pc + 2
+                    st[rd] = (st[rs1] - st[rs2]) & M32
+                elif cls == C_MUL:                      # mul
+                    st[rd] = (((st[rs1] ^ SIGN) - SIGN) * ((st[rs2] ^ SIGN) - SIGN)) & M32
+                elif cls == C_XORI:                     # xori
+                    st[rd] = (st[rs1] ^ imm) & M32
+                elif cls == C_ORI:                      # ori
+                    st[rd] = (st[rs1] | imm) & M32
+                elif cls == C_SLTI:                     # slti
+                    st[rd] = 1 if ((st[rs1] ^ SIGN) - SIGN) < imm else 0
+                elif cls == C_SLTIU:                    # sltiu (imm sign-extended, then unsigned)
+                    st[rd] = 1 if st[rs1] < (imm & M32) else 0
+                elif cls == C_SLL:                      # sll
+                    st[rd] = (st[rs1] << (st[rs2] & 31)) & M32
+                elif cls == C_SLT:                      # slt
+                    st[rd] = 1 if (st[rs1] ^ SIGN) < (st[rs2] ^ SIGN) else 0
+                elif cls == C_SLTU:                     # sltu
+                    st[rd] = 1 if st[rs1] < st[rs2] else 0
+                elif cls == C_XOR:                      # xor
+                    st[rd] = st[rs1] ^ st[rs2]
+                elif cls == CC_XOR:                     # its compressed twin
+                    npc = pc + 2
+                    st[rd] = st[rs1] ^ st[rs2]
+                elif cls == C_SRL:                      # srl
+                    st[rd] = st[rs1] >> (st[rs2] & 31)
+                elif cls == C_SRA:                      # sra
+                    st[rd] = (((st[rs1] ^ SIGN) - SIGN) >> (st[rs2] & 31)) & M32
+                elif cls == C_OR:                       # or
+                    st[rd] = st[rs1] | st[rs2]
+                elif cls == CC_OR:                      # its compressed twin
+                    npc = pc + 2
+                    st[rd] = st[rs1] | st[rs2]
+                elif cls == C_AND:                      # and
+                    st[rd] = st[rs1] & st[rs2]
+                elif cls == CC_AND:                     # its compressed twin
+                    npc = pc + 2
+                    st[rd] = st[rs1] & st[rs2]
+                elif cls == C_MULH:                     # mulh
+                    st[rd] = ((((st[rs1] ^ SIGN) - SIGN) * ((st[rs2] ^ SIGN) - SIGN)) >> 32) & M32
+                elif cls == C_MULHSU:                   # mulhsu
+                    st[rd] = ((((st[rs1] ^ SIGN) - SIGN) * st[rs2]) >> 32) & M32
+                elif cls == C_MULHU:                    # mulhu (64-bit unsigned product)
+                    st[rd] = np.int64((np.uint64(st[rs1]) * np.uint64(st[rs2])) >> np.uint64(32))
+                elif cls == C_DIV:                      # div (round toward zero)
+                    sa = (st[rs1] ^ SIGN) - SIGN
+                    sb = (st[rs2] ^ SIGN) - SIGN
+                    if sb == 0:
+                        st[rd] = M32
+                    elif sa == -SIGN and sb == -1:
+                        st[rd] = SIGN                   # overflow: the dividend
+                    else:
+                        q = abs(sa) // abs(sb)
+                        st[rd] = (-q if (sa < 0) != (sb < 0) else q) & M32
+                elif cls == C_DIVU:                     # divu
+                    b = st[rs2]
+                    st[rd] = M32 if b == 0 else st[rs1] // b
+                elif cls == C_REM:                      # rem (sign of the dividend)
+                    sa = (st[rs1] ^ SIGN) - SIGN
+                    sb = (st[rs2] ^ SIGN) - SIGN
+                    if sb == 0:
+                        st[rd] = sa & M32
+                    elif sa == -SIGN and sb == -1:
+                        st[rd] = 0
+                    else:
+                        r = abs(sa) % abs(sb)
+                        st[rd] = (-r if sa < 0 else r) & M32
+                elif cls == C_REMU:                     # remu
+                    a = st[rs1]
+                    b = st[rs2]
+                    st[rd] = a if b == 0 else a % b
+                elif cls == C_JALR4:                    # jalr with C off: the target must be
+                    t = (st[rs1] + imm) & (M32 - 1)     # 4-byte aligned
+                    if t & 2:
+                        reason = R_JALR_MIS
+                        break
+                    st[rd] = npc & M32
+                    npc = t
+                    if ((npc - fbase) >> 12) != 0:
+                        reason = R_JUMPED
+                        break
+                elif cls == C_FENCE:                    # fence: one hart, memory is coherent
+                    pass
+                elif cls == C_DECODE:                   # not decoded yet
+                    reason = R_DECODE
                     break
-            elif cls == C_ANDI:                     # andi
-                st[rd] = st[rs1] & (((ins ^ SIGN) - SIGN) >> 20)
-            elif cls == C_SLLI:                     # slli (funct7 0000000)
-                if (ins >> 25) != 0:
-                    reason = R_EXC
+                elif cls == C_PAGE_END:                 # straight-line code ran off the page
+                    reason = R_FETCH
                     break
-                st[rd] = (st[rs1] << ((ins >> 20) & 31)) & M32
-            elif cls == C_SRI:                      # srli / srai
-                f7 = ins >> 25
-                if f7 == 0:
-                    st[rd] = st[rs1] >> ((ins >> 20) & 31)
-                elif f7 == 0x20:
-                    st[rd] = (((st[rs1] ^ SIGN) - SIGN) >> ((ins >> 20) & 31)) & M32
-                else:
-                    reason = R_EXC
+                elif cls == C_FENCE_I:                  # fence.i
+                    reason = R_FENCE_I
                     break
-            elif cls == C_LBU or cls == C_LB or cls == C_LHU or cls == C_LH:
-                va = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & M32
-                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
-                if tlb[e] != (va >> 12):
+                elif cls == C_SYSTEM:                   # SYSTEM  1110011: trap and emulate
+                    reason = R_SYSTEM
+                    break
+                elif cls == C_AMO:                      # AMO  0101111
                     reason = R_MEM
                     break
-                h = np.uint64(va + tlb[e + np.uint64(3)])
-                if cls == C_LBU:                    # lbu
-                    st[rd] = np.int64(ram[h])
-                elif cls == C_LB:                   # lb
-                    st[rd] = ((np.int64(ram[h]) ^ 0x80) - 0x80) & M32
-                elif va & 1:
-                    reason = R_MEM
+                elif cls == C_BRMIS:                    # C off: misaligned target if taken
+                    reason = R_BRMIS
                     break
-                elif cls == C_LHU:                  # lhu
-                    st[rd] = np.int64(ram16[h >> np.uint64(1)])
-                else:                               # lh
-                    st[rd] = ((np.int64(ram16[h >> np.uint64(1)]) ^ 0x8000) - 0x8000) & M32
-            elif cls == C_SB or cls == C_SH:
-                va = (st[rs1] + (((((ins ^ SIGN) - SIGN) >> 20) & ~31) | ((ins >> 7) & 31))) & M32
-                e = np.uint64((((va >> 12) ^ (va >> 20)) & (TLB_ENTRIES - 1)) << 2)
-                if tlb[e + np.uint64(1)] != (va >> 12):
-                    reason = R_MEM
+                else:                                   # C_ILLEGAL: the parcel or word in stval
+                    reason = R_ILLEGAL
                     break
-                h = np.uint64(va + tlb[e + np.uint64(3)])
-                v = st[np.uint64((ins >> 20) & 31)]
-                if cls == C_SB:                     # sb
-                    ram[h] = v & 0xFF
-                elif va & 1:
-                    reason = R_MEM
-                    break
-                else:                               # sh
-                    ram16[h >> np.uint64(1)] = v & 0xFFFF
-            elif cls == C_LUI:                      # lui
-                st[rd] = ins & 0xFFFFF000
-            elif cls == C_AUIPC:                    # auipc
-                st[rd] = (pc + (ins & 0xFFFFF000)) & M32
-            elif cls == C_JAL:                      # jal
-                imm = ((((ins ^ SIGN) - SIGN) >> 11) & ~0xFFFFF) | (ins & 0xFF000) \
-                    | ((ins >> 9) & 0x800) | ((ins >> 20) & 0x7FE)
-                npc = (pc + imm) & M32
-                if npc & 3:
-                    reason = R_EXC
-                    cause = CAUSE_FETCH_MISALIGNED
-                    tval = npc
-                    break
-                st[rd] = (pc + 4) & M32
-            elif cls == C_JALR:                     # jalr
-                npc = (st[rs1] + (((ins ^ SIGN) - SIGN) >> 20)) & (M32 - 1)
-                if npc & 3:
-                    reason = R_EXC
-                    cause = CAUSE_FETCH_MISALIGNED
-                    tval = npc
-                    break
-                st[rd] = (pc + 4) & M32
-            elif cls == C_XORI:                     # xori
-                st[rd] = (st[rs1] ^ (((ins ^ SIGN) - SIGN) >> 20)) & M32
-            elif cls == C_ORI:                      # ori
-                st[rd] = (st[rs1] | (((ins ^ SIGN) - SIGN) >> 20)) & M32
-            elif cls == C_SLTI:                     # slti
-                imm = (((ins ^ SIGN) - SIGN) >> 20) & M32
-                st[rd] = 1 if (st[rs1] ^ SIGN) < (imm ^ SIGN) else 0
-            elif cls == C_SLTIU:                    # sltiu (imm sign-extended, then unsigned)
-                st[rd] = 1 if st[rs1] < ((((ins ^ SIGN) - SIGN) >> 20) & M32) else 0
-            elif cls >= C_OP1 and cls <= C_OP7:     # OP funct3 001..111: base or M extension
-                f7 = ins >> 25
-                a = st[rs1]
-                b = st[np.uint64((ins >> 20) & 31)]
-                if f7 == 0:
-                    if cls == C_OP1:                # sll
-                        st[rd] = (a << (b & 31)) & M32
-                    elif cls == C_OP2:              # slt
-                        st[rd] = 1 if (a ^ SIGN) < (b ^ SIGN) else 0
-                    elif cls == C_OP3:              # sltu
-                        st[rd] = 1 if a < b else 0
-                    elif cls == C_OP4:              # xor
-                        st[rd] = a ^ b
-                    elif cls == C_OP5:              # srl
-                        st[rd] = a >> (b & 31)
-                    elif cls == C_OP6:              # or
-                        st[rd] = a | b
-                    else:                           # and
-                        st[rd] = a & b
-                elif f7 == 0x20 and cls == C_OP5:   # sra
-                    st[rd] = (((a ^ SIGN) - SIGN) >> (b & 31)) & M32
-                elif f7 == 1:                       # M extension
-                    sa = (a ^ SIGN) - SIGN
-                    sb = (b ^ SIGN) - SIGN
-                    if cls == C_OP1:                # mulh
-                        st[rd] = ((sa * sb) >> 32) & M32
-                    elif cls == C_OP2:              # mulhsu
-                        st[rd] = ((sa * b) >> 32) & M32
-                    elif cls == C_OP3:              # mulhu (64-bit unsigned product)
-                        st[rd] = np.int64((np.uint64(a) * np.uint64(b)) >> np.uint64(32))
-                    elif cls == C_OP4:              # div (round toward zero)
-                        if b == 0:
-                            st[rd] = M32
-                        elif sa == -SIGN and sb == -1:
-                            st[rd] = SIGN           # overflow: the dividend
-                        else:
-                            q = abs(sa) // abs(sb)
-                            st[rd] = (-q if (sa < 0) != (sb < 0) else q) & M32
-                    elif cls == C_OP5:              # divu
-                        st[rd] = M32 if b == 0 else a // b
-                    elif cls == C_OP6:              # rem (sign of the dividend)
-                        if b == 0:
-                            st[rd] = a
-                        elif sa == -SIGN and sb == -1:
-                            st[rd] = 0
-                        else:
-                            r = abs(sa) % abs(sb)
-                            st[rd] = (-r if sa < 0 else r) & M32
-                    else:                           # remu
-                        st[rd] = a if b == 0 else a % b
-                else:
-                    reason = R_EXC
-                    break
-            elif cls == C_FENCE:                    # fence, fence.i: nothing is cached
-                pass
-            elif cls == C_SYSTEM:                   # SYSTEM  1110011: trap and emulate
-                reason = R_SYSTEM
-                break
-            elif cls == C_AMO:                      # AMO  0101111
-                reason = R_MEM
-                break
-            else:                                   # C_ILLEGAL
-                reason = R_EXC
-                break
-            pc = npc
-            count -= 1
+                pc = npc
+                count -= 1
         # ---------------- outer loop: account, then handle why the inner loop stopped --------
+        if reason == R_JUMPED:                      # the jump retired: count it; the target
+            count -= 1                              # is fetched when the next instruction runs
+            pc = npc
+            reason = R_NONE
+            resume = True
         done = n - count
         left -= done
         st[CYCLE] += done
         st[INSTRET] += done
         if reason == R_NONE:
             continue
+        cls = BASE_CLASS[rec & 127]                 # the stopped instruction's fields
+        rs1 = np.uint64((rec >> 16) & 31)
+        rs2 = np.uint64((rec >> 24) & 31)
+        imm = rec >> 32
+        ilen = (rec >> 29) & 7
         retired = False
-        if reason == R_FETCH:
-            pc &= M32
-            e = tlb_slot(pc >> 12)
-            status = T_OK if tlb[e + 2] == pc >> 12 else translate(st, tlb, gmap, ram, pc,
-                                                                    ACCESS_EXEC)
+        status = 0
+        cause = CAUSE_ILLEGAL
+        tval = 0
+        if reason == R_ILLEGAL:
+            reason = R_EXC
+            tval = imm & M32
+        elif reason == R_JALR_MIS:
+            reason = R_EXC
+            cause = CAUSE_FETCH_MISALIGNED
+            tval = (st[rs1] + imm) & (M32 - 1)
+        if reason == R_DECODE and not straddle:
+            off = pc - fbase
+            h = np.uint64(pc + fadd) >> np.uint64(1)
+            p0 = np.int64(ram16[h])
+            if (p0 & 3) != 3 or off != 4094:       # within the page: decode it, run it
+                if (p0 & 3) == 3:
+                    p0 |= np.int64(ram16[h + np.uint64(1)]) << 16
+                tlb[np.uint64((pc >> 1) + rdelta)] = decode(p0, cext)
+                resume = True
+                continue
+            # a 32-bit instruction straddling two pages: its second half through translation
+            va2 = (pc + 2) & M32
+            e = tlb_slot(va2 >> 12)
+            status = T_OK if tlb[e + 2] == va2 >> 12 else translate(st, tlb, gmap, ram, va2,
+                                                                      EXEC)
             if status == T_OK:
-                fbase = pc & ~0xFFF
-                fadd = tlb[e + 3]
+                p0 |= np.int64(ram16[np.uint64(va2 + tlb[e + 3]) >> np.uint64(1)]) << 16
+                tlb[scr] = decode(p0, cext)     # run from the scratch slot, just this once
+                fbase = pc
+                rdelta = scr - (pc >> 1)
+                straddle = True
                 resume = True
                 continue
             if status == T_GSTAGE:
-                st[EXIT_VADDR] = pc
+                st[EXIT_VADDR] = va2
                 st[EXIT_ACCESS] = ACCESS_EXEC
                 st[EXIT_INSN] = 0
                 st[EXIT_PC] = pc
                 code = RUN_GSTAGE
                 break
-            reason = R_EXC
+            reason = R_EXC                          # the fault is the second half's: stval
             cause = CAUSE_FETCH_PAGE if status == T_PAGE_FAULT else CAUSE_FETCH_ACCESS
-            tval = pc
-        elif reason == R_MEM:
-            if (ins & 0x5F) == 0x03:                # a load or store that missed the TLB:
-                va, size, store = load_store_operand(st, ins)  # refill, and let the inner
-                if size and (va & (size - 1)) == 0 and translate(   # loop do an aligned one
-                        st, tlb, gmap, ram, va, ACCESS_WRITE if store else ACCESS_READ) == T_OK:
+            tval = va2                              # is its address, sepc the instruction's
+        elif reason == R_FETCH or reason == R_DECODE:
+            pc &= M32
+            if pc & amask:
+                reason = R_EXC
+                cause = CAUSE_FETCH_MISALIGNED
+                tval = pc
+            else:
+                e = tlb_slot(pc >> 12)
+                status = T_OK if tlb[e + 2] == pc >> 12 else translate(st, tlb, gmap, ram, pc,
+                                                                        EXEC)
+                if status == T_OK:
+                    fbase = pc & ~0xFFF
+                    fadd = tlb[e + 3]
+                    rdelta = slot_for(tlb, (fbase + fadd) >> 12) - (fbase >> 1)
+                    straddle = False
                     resume = True
                     continue
-            status, c = exec_mem(st, tlb, gmap, ram, ins, pc, hs)
-            if status == M_OK:
-                retired = True
-                npc = pc + 4
-            elif status == M_EXIT:
-                code = RUN_GSTAGE
-                break
-            else:
+                if status == T_GSTAGE:
+                    st[EXIT_VADDR] = pc
+                    st[EXIT_ACCESS] = ACCESS_EXEC
+                    st[EXIT_INSN] = 0
+                    st[EXIT_PC] = pc
+                    code = RUN_GSTAGE
+                    break
                 reason = R_EXC
-                cause = c if status == M_EXCEPTION else CAUSE_ILLEGAL
-                tval = st[EXIT_TVAL] if status == M_EXCEPTION else ins
+                cause = CAUSE_FETCH_PAGE if status == T_PAGE_FAULT else CAUSE_FETCH_ACCESS
+                tval = pc
+        elif reason == R_MEM:
+            ins = imm & M32                         # an AMO's record holds its word
+            if cls != C_AMO:                        # a load or store the inner loop left
+                ins = mem_insn(rec)
+                va = (st[rs1] + imm) & M32
+                size = 1 if cls == C_LB or cls == C_LBU or cls == C_SB else (
+                    2 if cls == C_LH or cls == C_LHU or cls == C_SH else 4)
+                store = cls == C_SB or cls == C_SH or cls == C_SW
+                if (va & (size - 1)) == 0:
+                    vpn = va >> 12
+                    e = tlb_slot(vpn)
+                    if store and tlb[e + 1] == vpn | TLB_HASCODE:
+                        h = np.uint64(va + tlb[e + 3])  # a store to a page with decoded code:
+                        v = st[rs2]                     # store, then forget what it overwrote
+                        if size == 4:
+                            ram32[h >> np.uint64(2)] = v & M32
+                        elif size == 2:
+                            ram16[h >> np.uint64(1)] = v & 0xFFFF
+                        else:
+                            ram[h] = v & 0xFF
+                        code_written(tlb, np.int64(h), size)
+                        retired = True
+                        npc = pc + ilen
+                    elif translate(st, tlb, gmap, ram, va,
+                                   ACCESS_WRITE if store else ACCESS_READ) == T_OK:
+                        resume = True               # a TLB miss: refilled, the inner loop
+                        continue                    # does it (or comes back, TLB_HASCODE)
+            if not retired:
+                status, c = exec_mem(st, tlb, gmap, ram, ins, pc, hs)
+                if status == M_OK:
+                    retired = True
+                    npc = pc + ilen
+                elif status == M_EXIT:
+                    st[EXIT_ILEN] = ilen
+                    code = RUN_GSTAGE
+                    break
+                else:
+                    reason = R_EXC
+                    cause = c if status == M_EXCEPTION else CAUSE_ILLEGAL
+                    tval = st[EXIT_TVAL] if status == M_EXCEPTION else ins
         elif reason == R_SYSTEM:
             fbase = NO_PAGE                         # satp, sret and sfence change translation
+            ins = imm & M32
             status, v = exec_system(st, tlb, ins, pc)
             if status == SYS_OK or status == SYS_IDLE:
                 retired = True
@@ -411,6 +575,7 @@ def _run(st, ram, gmap, tlb, budget, stop):
                 st[CNT_SBI] += 1
                 st[EXIT_INSN] = ins
                 st[EXIT_PC] = pc
+                st[EXIT_ILEN] = 4
                 code = RUN_SBI
                 break
             elif status == SYS_EXCEPTION:
@@ -421,8 +586,36 @@ def _run(st, ram, gmap, tlb, budget, stop):
                 reason = R_EXC
                 cause = CAUSE_ILLEGAL
                 tval = ins
-        elif tval < 0:
-            tval = ins                              # illegal encoding found by the inner loop
+        elif reason == R_FENCE_I:
+            flush(tlb)                              # every decoded page, decoded again
+            fbase = NO_PAGE
+            retired = True
+            npc = pc + ilen
+        elif reason == R_BRMIS:
+            f3 = (rec >> 8) & 127                   # (the record keeps funct3 in rd's place)
+            a = st[rs1]
+            b = st[rs2]
+            if f3 == 0:
+                taken = a == b
+            elif f3 == 1:
+                taken = a != b
+            elif f3 == 4:
+                taken = (a ^ SIGN) < (b ^ SIGN)
+            elif f3 == 5:
+                taken = (a ^ SIGN) >= (b ^ SIGN)
+            elif f3 == 6:
+                taken = a < b
+            elif f3 == 7:
+                taken = a >= b
+            else:
+                taken = True                        # jal
+            if taken:
+                reason = R_EXC
+                cause = CAUSE_FETCH_MISALIGNED
+                tval = (pc + imm) & M32
+            else:
+                retired = True
+                npc = pc + 4
         if retired:
             left -= 1
             count -= 1
@@ -450,7 +643,6 @@ def _run(st, ram, gmap, tlb, budget, stop):
         pc = npc                                    # that traps again (a trap storm) must not
         fbase = NO_PAGE                             # keep run() from returning
     st[PC] = pc & M32                   # (wfi at 0xFFFFFFFC idles with pc + 4 unmasked)
-    st[0] = 0
     return code
 
 
@@ -466,8 +658,12 @@ def check(st, ram, gmap, tlb, stop):
         raise ValueError("RAM base and size must be whole pages, TIME_DIV >= 1")
     if gmap.dtype != np.int32 or gmap.ndim != 1 or gmap.size < st[RAM_SIZE] >> 12:
         raise ValueError("G-stage map must be int32 with one entry per RAM page")
-    if tlb.dtype != np.int64 or tlb.shape != (TLB_SIZE,):
-        raise ValueError("TLB must be an int64 array of TLB_SIZE")
+    slots = int(tlb[ICACHE_SLOTS]) if tlb.dtype == np.int64 and tlb.size > ICACHE_SLOTS else 0
+    if (tlb.dtype != np.int64 or tlb.ndim != 1 or not 0 < slots <= ICACHE_MAX_SLOTS
+            or slots & (slots - 1) or tlb.size != tlb_size(slots) or not tlb.flags.c_contiguous):
+        raise ValueError("TLB must be an int64 array made by icache.new_tlb()")
+    if st[MISA] not in (0, MISA_RV32IMA, MISA_RV32IMAC):
+        raise ValueError("misa must be rv32ima or rv32imac (state.MISA_RV32IMA[C])")
     if stop.ndim != 1 or stop.size < 1:
         raise ValueError("stop must be a 1-D array")
 
@@ -476,8 +672,8 @@ def run(st, ram, gmap, tlb, budget, stop):
     """Run one VM for at most ``budget`` instructions; returns a RUN_* code (state.py).
 
     st: the VM's int64 state row; ram: the host's uint8 memory (all VMs); gmap: the VM's int32
-    G-stage map (host page of each guest-physical RAM page, -1 = none); tlb: the VM's int64
-    TLB; stop: an integer array whose element 0, when non-zero, stops the hart within
+    G-stage map (host page of each guest-physical RAM page, -1 = none); tlb: the VM's TLB and
+    predecode cache (icache.new_tlb); stop: an integer array whose element 0, when non-zero, stops the hart within
     CHECK_EVERY instructions.  The arguments are checked here so the compiled kernel need not."""
     check(st, ram, gmap, tlb, stop)
     if budget < 0:

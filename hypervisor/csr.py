@@ -12,10 +12,10 @@ from .jit import njit
 
 from .mmu import SSTATUS_MXR, SSTATUS_SUM, tlb_flush, tlb_flush_va
 from .state import (CNT_COUNTER, CNT_CSR_READ, CNT_CSR_WRITE, CNT_SFENCE, CNT_SRET, CNT_WFI,
-                    CYCLE, IDLE, INSTRET, MEGA_TLB, PRIV, PRIV_S, PRIV_U, RES_ADDR, SATP, SCAUSE,
-                    SCOUNTEREN, SENVCFG, SEPC, SIE, SIP, SKIP_LIMIT, SSCRATCH, SSTATUS, STVAL,
-                    STVEC, TIME_DIV, WALLCLOCK)
-from .trap import SIP_SSIP, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP, timer_update
+                    CYCLE, IDLE, INSTRET, MEGA_TLB, MISA, MISA_C, PRIV, PRIV_S, PRIV_U, RES_ADDR,
+                    SATP, SCAUSE, SCOUNTEREN, SENVCFG, SEPC, SIE, SIP, SKIP_LIMIT, SSCRATCH,
+                    SSTATUS, STVAL, STVEC, TIME_DIV, WALLCLOCK)
+from .trap import NO_DEADLINE, SIP_SSIP, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP, timer_update
 
 # exec_system() results
 SYS_OK = 0          # emulated; continue at the returned pc
@@ -98,7 +98,7 @@ def csr_write(st, tlb, csr, v):
     elif csr == CSR_SSCRATCH:
         st[SSCRATCH] = v
     elif csr == CSR_SEPC:
-        st[SEPC] = v & ~3       # IALIGN = 32
+        st[SEPC] = v & (~1 if (st[MISA] & MISA_C) != 0 else ~3)   # IALIGN = 16 or 32
     elif csr == CSR_SCAUSE:
         st[SCAUSE] = v
     elif csr == CSR_STVAL:
@@ -210,7 +210,7 @@ def _wfi(st, pc):
     wait = timer_update(st)
     if (st[SIP] & st[SIE]) != 0:
         return SYS_OK, pc + 4
-    if wait < (1 << 62) and (st[SIE] & (1 << 5)) != 0 and st[WALLCLOCK] == 0:
+    if wait < NO_DEADLINE and (st[SIE] & (1 << 5)) != 0 and st[WALLCLOCK] == 0:
         if st[SKIP_LIMIT] > 0 and st[CYCLE] + wait > st[SKIP_LIMIT]:
             st[CYCLE] -= 1              # cpu.py retires SYS_IDLE's instruction: undo it here
             st[INSTRET] -= 1

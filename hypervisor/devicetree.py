@@ -17,11 +17,32 @@ PHANDLE_CPU_INTC = 1
 PHANDLE_PLIC = 2
 
 
+def check_bootargs(text):
+    """Bootargs are a device tree string: printable ASCII (the fdt package and the
+    Devicetree Specification's "printable characters"), tabs allowed.  ValueError if not."""
+    for i, ch in enumerate(text):
+        if not (" " <= ch <= "~" or ch == "\t"):
+            raise ValueError(f"bootargs must be printable ASCII: {ch!r} at position {i}")
+
+
+def place(segments, ram_base, ram_size, size):
+    """Where the tree goes: the highest page-aligned address in RAM from which ``size`` bytes
+    overlap no loaded segment (the top of RAM unless the image reaches there), or None.
+    The best spot of each gap between segments ends at a segment's start or at RAM's end."""
+    tops = {ram_base + ram_size} | {s.paddr for s in segments}
+    for top in sorted(tops, reverse=True):
+        addr = (top - size) & ~0xFFF
+        if addr >= ram_base and addr + size <= ram_base + ram_size and all(
+                addr + size <= s.paddr or addr >= s.paddr + s.memsz for s in segments):
+            return addr
+    return None
+
+
 def _words(*values):
     return [int(v) & 0xFFFFFFFF for v in values]
 
 
-def build_dtb(ram_base, ram_size, bootargs="", hart_id=0, initrd=None):
+def build_dtb(ram_base, ram_size, bootargs="", hart_id=0, initrd=None, isa="rv32imac"):
     """The DTB blob (bytes) describing one VM; ``initrd`` is (start, end) guest-physical."""
     tree = fdt.FDT()
     root = tree.root
@@ -46,13 +67,14 @@ def build_dtb(ram_base, ram_size, bootargs="", hart_id=0, initrd=None):
     memory.append(fdt.PropWords("reg", *_words(0, ram_base, 0, ram_size)))
     root.append(memory)
 
-    root.append(_cpus(hart_id))
+    root.append(_cpus(hart_id, isa))
     root.append(_soc())
     return tree.to_dtb(version=17)
 
 
-def _cpus(hart_id):
-    """One hart: rv32ima with Sv32, and its local interrupt controller (the PLIC's parent)."""
+def _cpus(hart_id, isa):
+    """One hart: rv32imac (or rv32ima) with Sv32, and its local interrupt controller (the
+    PLIC's parent)."""
     cpus = fdt.Node("cpus")
     cpus.append(fdt.PropWords("#address-cells", 1))
     cpus.append(fdt.PropWords("#size-cells", 0))
@@ -62,7 +84,7 @@ def _cpus(hart_id):
     cpu.append(fdt.PropWords("reg", hart_id))
     cpu.append(fdt.PropStrings("status", "okay"))
     cpu.append(fdt.PropStrings("compatible", "riscv"))
-    cpu.append(fdt.PropStrings("riscv,isa", "rv32ima_zicsr_zifencei"))
+    cpu.append(fdt.PropStrings("riscv,isa", f"{isa}_zicsr_zifencei"))
     cpu.append(fdt.PropStrings("mmu-type", "riscv,sv32"))
     intc = fdt.Node("interrupt-controller")
     intc.append(fdt.PropWords("#interrupt-cells", 1))

@@ -19,12 +19,14 @@ from . import state as S
 from .console import Console
 from .devices.layout import RAM_BASE
 from .lifecycle import CRASHED, CREATED, DONE, HALTED
+from . import icache
 from .memory import PAGE_SIZE
 from .mmu import tlb_flush
 
 
 class Instance:
     kind = "instance"               # "vm" or "container": the kind column of hv top and stats
+    handler = "hvlab"               # who answers its exits, for crash messages ("the monitor")
 
     def __init__(self, engine, inst_id, name, mem, weight=1024, cap=None):
         self.engine = engine
@@ -35,7 +37,7 @@ class Instance:
         self.cap = cap                  # fraction of one host core, or None
         self.st = engine.state_row(inst_id)
         self.gmap = np.full(mem // PAGE_SIZE, -1, dtype=np.int32)
-        self.tlb = np.full(S.TLB_SIZE, -1, dtype=np.int64)
+        self.tlb = icache.new_tlb(mem // PAGE_SIZE)     # the TLB and the predecode cache
         self.stop = np.zeros(1, dtype=np.int64)
         self.console = Console()
         self.lock = threading.RLock()
@@ -47,8 +49,15 @@ class Instance:
         self.host_ns = 0                # host time spent running it
         self.trace = None               # a file to log exits to (--trace)
         self.idle = False
-        self.on_cpu = False             # a worker thread is running it now
-        self.release_pending = False    # ended while on a host core: free its pages after
+        # One hart is run by exactly one thread at a time: whoever runs it (a worker, step(),
+        # restart(), the release of its pages) first claims it by setting on_cpu under the
+        # scheduler's lock (Engine.claim / Engine.unclaim), and whoever holds the claim frees
+        # its pages when it ended meanwhile (release_pending).
+        self.on_cpu = False
+        self.claim_queue = []           # threads waiting for the claim, served in turn
+        self.release_pending = False    # ended: its pages go back when the claim is let go
+        self.removed = False            # taken out of engine.vms: it can never run again
+        self.boots = 0                  # how many times it was booted (restarts count)
         self.limited = False            # stopped by --max-insns
         self.killed = False             # ended by kill() (the user, hv top, a runtime)
         self.timed_out = False          # still running when its run's --timeout expired
@@ -67,10 +76,19 @@ class Instance:
         """Back guest-physical RAM page ``index`` with a fresh host page (demand allocation).
         Raises memory.OutOfMemory when the host has none left."""
         if self.gmap[index] < 0:
-            self.gmap[index] = self.engine.memory.alloc(self.id)
+            self.gmap[index] = page = self.engine.memory.alloc(self.id)
+            icache.forget_page(self.tlb, page)  # a page that joins the VM has no code of its own
             self.pages += 1
             self.peak_pages = max(self.peak_pages, self.pages)
         return int(self.gmap[index])
+
+    def back_pages(self, gpa, n):
+        """Give guest-physical [gpa, gpa + n) in RAM its host pages now (before a side effect
+        that must not happen half-way).  Raises memory.OutOfMemory."""
+        if n > 0:
+            first, last = (gpa - RAM_BASE) // PAGE_SIZE, (gpa + n - 1 - RAM_BASE) // PAGE_SIZE
+            for index in range(first, last + 1):
+                self.map_page(index)
 
     def in_ram(self, gpa, n=1):
         return RAM_BASE <= gpa and gpa + n <= RAM_BASE + self.mem
@@ -103,6 +121,7 @@ class Instance:
             chunk = min(len(data) - pos, PAGE_SIZE - (off & 0xFFF))
             h = self.map_page(off // PAGE_SIZE) * PAGE_SIZE + (off & 0xFFF)
             ram[h:h + chunk] = np.frombuffer(data, dtype=np.uint8, count=chunk, offset=pos)
+            icache.forget_page(self.tlb, h // PAGE_SIZE)   # decoded instructions are stale
             pos += chunk
         return True
 
@@ -111,6 +130,7 @@ class Instance:
         pages = self.gmap[self.gmap >= 0]
         self.gmap[:] = -1
         tlb_flush(self.tlb)             # G-stage change: cached translations are stale
+        icache.flush(self.tlb)          # and so are decoded pages (they change owner)
         self.engine.memory.free(pages)
         self.pages = 0
 
@@ -124,6 +144,7 @@ class Instance:
     def _end(self, status):
         if self.status in DONE:
             return
+        self.release_pending = True     # set first: Engine.wait() waits for the pages too
         self.status = status
         self.stop[0] = 1
         self.engine.vm_ended(self)

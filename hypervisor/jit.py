@@ -20,3 +20,18 @@ if "numba.np.arraymath" not in sys.modules and _PROBE not in sys.modules:
 from numba import njit  # noqa: E402
 
 __all__ = ["njit"]
+
+
+def compiled_on_disk(dispatcher):
+    """Whether numba's on-disk cache holds compiled code for ``dispatcher`` (a function made by
+    njit(cache=True)) that is fresh for its source file: False means its first call compiles
+    (seconds for the hart), True that it loads (a fraction of a second).  It reads the cache's
+    index the way numba does (numba's version, then the source file's stamp); None when it
+    cannot tell (no cache, or a numba whose cache is laid out otherwise)."""
+    index = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    if index is None or not hasattr(index, "_load_index"):
+        return None
+    try:
+        return bool(index._load_index())
+    except Exception:  # a damaged index: numba would recompile, and so say we  # noqa: BLE001
+        return False

@@ -6,14 +6,22 @@ guest's RAM, overlaps, and the entry point.  pyelftools returns short segment da
 a truncated file, so sizes are compared explicitly.  Any problem is an ImageError with one line.
 """
 import io
+import struct
 from dataclasses import dataclass, field
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 EM_RISCV = 243
+# e_machine values a student is likely to hand us by mistake (the ELF gABI's list)
+MACHINES = {3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 40: "32-bit ARM",
+            62: "x86-64", 183: "AArch64 (64-bit ARM)", 243: "RISC-V"}
 PT_LOAD = 1
 PF_X = 1
+PHDR_SIZE = 32          # sizeof(Elf32_Phdr)
+SHDR_SIZE = 40          # sizeof(Elf32_Shdr)
+PN_XNUM = 0xFFFF        # e_phnum: the real count is in section 0's sh_info
+SHN_XINDEX = 0xFFFF     # e_shstrndx: the real index is in section 0's sh_link
 
 
 class ImageError(Exception):
@@ -82,12 +90,17 @@ def _parse(blob, name, ram_base, ram_size):
     if len(blob) < 52:
         raise ImageError(f"{name}: truncated ELF header ({len(blob)} bytes)")
     if blob[4] != 1:
-        raise ImageError(f"{name}: ELF class {blob[4]} is not ELF32 (an RV32 image is needed)")
+        if blob[4] == 2 and _machine(blob) == "a RISC-V":
+            raise ImageError(f"{name}: a 64-bit RISC-V (RV64) image: hvlab runs RV32 (build "
+                             f"with -march=rv32ima_zicsr_zifencei -mabi=ilp32)")
+        raise ImageError(f"{name}: {_machine(blob)} ELF{'64' if blob[4] == 2 else ''} file, "
+                         f"not a 32-bit RISC-V (RV32) image")
     if blob[5] != 1:
         raise ImageError(f"{name}: not little-endian")
+    _check_tables(blob, name)
     elf = ELFFile(io.BytesIO(blob))
     if elf["e_machine"] not in ("EM_RISCV", EM_RISCV):
-        raise ImageError(f"{name}: machine {elf['e_machine']} is not RISC-V")
+        raise ImageError(f"{name}: {_machine(blob)} ELF32 file, not RISC-V")
     if elf["e_type"] != "ET_EXEC":
         raise ImageError(f"{name}: type {elf['e_type']} is not an executable (ET_EXEC)")
     end = ram_base + ram_size
@@ -99,9 +112,13 @@ def _parse(blob, name, ram_base, ram_size):
         seg = _segment(elf, blob, ph, i, name)
         if seg.memsz == 0:
             continue
-        if not (ram_base <= seg.paddr and seg.paddr + seg.memsz <= end):
-            raise ImageError(f"{name}: segment {i} at {seg.paddr:#x}..{seg.paddr + seg.memsz:#x} "
-                             f"is outside RAM {ram_base:#x}..{end:#x} (is --mem large enough?)")
+        if seg.paddr < ram_base:        # no --mem fixes this: the image is linked too low
+            raise ImageError(f"{name}: segment {i} at {seg.paddr:#x} is below RAM, which starts "
+                             f"at {ram_base:#x}: link the image at {ram_base:#x} or above")
+        if seg.paddr + seg.memsz > end:
+            need = -(-(seg.paddr + seg.memsz - ram_base) // (1 << 20))
+            raise ImageError(f"{name}: segment {i} ends at {seg.paddr + seg.memsz:#x}, past the "
+                             f"end of RAM at {end:#x}: it needs --mem {need}M or more")
         segments.append(seg)
     if not segments:
         raise ImageError(f"{name}: no loadable (PT_LOAD) segment")
@@ -113,6 +130,55 @@ def _parse(blob, name, ram_base, ram_size):
     if entry & 3 or not any(s.paddr <= entry < s.paddr + s.memsz for s in segments):
         raise ImageError(f"{name}: entry point {entry:#x} is not inside a loaded segment")
     return Image(name=name, entry=entry, segments=segments, blob=blob)
+
+
+def _machine(blob):
+    """'an x86-64', 'a RISC-V', ... from the header's e_machine (either byte order)."""
+    if len(blob) < 20:
+        return "a truncated"
+    order = "little" if blob[5] != 2 else "big"
+    what = MACHINES.get(int.from_bytes(blob[18:20], order))
+    if what is None:
+        return f"a machine {int.from_bytes(blob[18:20], order)}"
+    return f"{'an' if what[0] in 'AEIOUaeiox' else 'a'} {what}"
+
+
+def _check_tables(blob, name):
+    """Bound the program and section header tables by the file's size before pyelftools reads
+    them: it trusts the counts (with PN_XNUM, e_phnum = 0xFFFF, the real count is section 0's
+    sh_info, which may say 4 billion) and reads past a table's end without complaint, so a
+    104-byte file could keep it busy for hours (ELF gABI, "ELF Header" and "Sections")."""
+    (phoff, shoff, _flags, _ehsize, phentsize, phnum, shentsize, shnum,
+     shstrndx) = struct.unpack_from("<IIIHHHHHH", blob, 28)
+    section0 = None
+    if shoff:
+        if shentsize != SHDR_SIZE:
+            raise ImageError(f"{name}: section header entry size {shentsize} (e_shentsize) is "
+                             f"not {SHDR_SIZE}")
+        if shoff + SHDR_SIZE > len(blob):
+            raise ImageError(f"{name}: the section header table (at {shoff:#x}) runs past the "
+                             f"end of the file ({len(blob)} bytes)")
+        section0 = struct.unpack_from("<10I", blob, shoff)
+    if phnum == PN_XNUM:                    # the count is in section 0's sh_info
+        if section0 is None:
+            raise ImageError(f"{name}: e_phnum is PN_XNUM but there is no section 0")
+        phnum = section0[7]
+    if shnum == 0 and section0 is not None:  # the count is in section 0's sh_size
+        shnum = section0[5]
+    if shstrndx == SHN_XINDEX and section0 is not None:
+        shstrndx = section0[6]
+    if phnum and phentsize != PHDR_SIZE:
+        raise ImageError(f"{name}: program header entry size {phentsize} (e_phentsize) is not "
+                         f"{PHDR_SIZE}")
+    if phoff + phnum * PHDR_SIZE > len(blob):
+        raise ImageError(f"{name}: the program header table ({phnum} entries at {phoff:#x}) "
+                         f"runs past the end of the file ({len(blob)} bytes)")
+    if shoff and shoff + shnum * SHDR_SIZE > len(blob):
+        raise ImageError(f"{name}: the section header table ({shnum} entries at {shoff:#x}) "
+                         f"runs past the end of the file ({len(blob)} bytes)")
+    if shoff and shstrndx and shstrndx >= shnum:
+        raise ImageError(f"{name}: section name table index {shstrndx} (e_shstrndx) is not a "
+                         f"section (there are {shnum})")
 
 
 def _segment(elf, blob, ph, index, name):

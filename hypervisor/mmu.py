@@ -14,13 +14,16 @@ set only for the accesses the entry permits *now* (privilege, SUM, MXR, D bit), 
 permission check: host index = va + addend.  The TLB is flushed by sfence.vma, satp writes,
 privilege changes, SUM/MXR changes and G-stage changes; `sfence.vma rs1` (an address) drops
 only that page's entry (tlb_flush_va), or every entry of its 4 MiB region when a megapage may
-be cached (MEGA_TLB): a megapage's entries are kept per 4 KiB page.
+be cached (MEGA_TLB): a megapage's entries are kept per 4 KiB page.  A write tag of a page that
+has decoded instructions carries TLB_HASCODE (icache.py), so that stores to it take the slow
+path.
 """
 import numpy as np
 from .jit import njit
 
+from .icache import code_written, has_code
 from .state import (ACCESS_EXEC, ACCESS_WRITE, EXIT_GPA, MEGA_TLB, PRIV, PRIV_U, RAM_BASE,
-                    RAM_SIZE, SATP, SSTATUS, TLB_ENTRIES, TLB_SIZE)
+                    RAM_SIZE, SATP, SSTATUS, TLB_ENTRIES, TLB_HASCODE, TLB_SIZE)
 
 # translate() results
 T_OK = 0            # TLB filled for the page
@@ -60,7 +63,7 @@ def tlb_flush_va(st, tlb, va):
     vpn = va >> 12
     if st[MEGA_TLB] == 0:
         e = tlb_slot(vpn)
-        if tlb[e] == vpn or tlb[e + 1] == vpn or tlb[e + 2] == vpn:
+        if tlb[e] == vpn or (tlb[e + 1] & ~TLB_HASCODE) == vpn or tlb[e + 2] == vpn:
             tlb[e] = -1
             tlb[e + 1] = -1
             tlb[e + 2] = -1
@@ -69,7 +72,7 @@ def tlb_flush_va(st, tlb, va):
     for e in range(0, TLB_ENTRIES * 4, 4):
         for k in range(3):
             tag = tlb[e + k]
-            if tag >= 0 and (tag >> 10) == region:
+            if tag >= 0 and ((tag & ~TLB_HASCODE) >> 10) == region:
                 tlb[e] = -1
                 tlb[e + 1] = -1
                 tlb[e + 2] = -1
@@ -97,7 +100,7 @@ def _read_pte(ram, h):
 
 
 @njit(cache=True, nogil=True)
-def _walk(st, gmap, ram, va, access):
+def _walk(st, tlb, gmap, ram, va, access):
     """Sv32 walk.  Returns (status, guest-physical address, pte permission bits)."""
     satp = st[SATP]
     a = (satp & 0x3FFFFF) * PAGE
@@ -148,6 +151,7 @@ def _walk(st, gmap, ram, va, access):
     if (pte & want) != want:
         pte |= want
         ram[h] = pte & 0xFF
+        code_written(tlb, h, np.int64(1))  # page tables may share a page with code
     if level == 1:
         st[MEGA_TLB] = 1                # sfence.vma by address must drop the whole region
         gpa = ((ppn >> 10) << 22) | (va & 0x3FFFFF)
@@ -167,7 +171,7 @@ def _walk(st, gmap, ram, va, access):
 def translate(st, tlb, gmap, ram, va, access):
     """Translate ``va`` for ``access`` and fill the TLB entry of its page.  Returns a T_* code."""
     if (st[SATP] >> 31) != 0:
-        status, gpa, perms = _walk(st, gmap, ram, va, access)
+        status, gpa, perms = _walk(st, tlb, gmap, ram, va, access)
         if status != T_OK:
             return status
     else:
@@ -180,7 +184,10 @@ def translate(st, tlb, gmap, ram, va, access):
     vpn = va >> 12
     e = tlb_slot(vpn)
     tlb[e] = vpn if (perms & PTE_R) != 0 else -1
-    tlb[e + 1] = vpn if (perms & PTE_W) != 0 else -1
+    if (perms & PTE_W) != 0:
+        tlb[e + 1] = vpn | TLB_HASCODE if has_code(tlb, h >> 12) else vpn
+    else:
+        tlb[e + 1] = -1
     tlb[e + 2] = vpn if (perms & PTE_X) != 0 else -1
     tlb[e + 3] = (h - (gpa & 0xFFF)) - (vpn << 12)
     return T_OK
@@ -188,10 +195,12 @@ def translate(st, tlb, gmap, ram, va, access):
 
 @njit(cache=True, nogil=True)
 def host_index(st, tlb, gmap, ram, va, access):
-    """(status, host index) of one byte at ``va``: a TLB hit, or translate() then the TLB."""
+    """(status, host index) of one byte at ``va``: a TLB hit, or translate() then the TLB.
+    A caller that writes the byte must call icache.code_written."""
     vpn = va >> 12
     e = tlb_slot(vpn)
-    if tlb[e + access] != vpn:
+    tag = tlb[e + access]
+    if tag != vpn and tag != vpn | TLB_HASCODE:     # (only write tags carry TLB_HASCODE)
         status = translate(st, tlb, gmap, ram, va, access)
         if status != T_OK:
             return status, 0

@@ -31,21 +31,31 @@ def cause_name(cause):
 
 
 def retire(st):
-    """Step past an instruction the monitor emulated."""
-    st[S.PC] = (st[S.PC] + 4) & M32
+    """Step past an instruction the monitor emulated (2 bytes for a compressed one: the hart
+    says how long it was in EXIT_ILEN)."""
+    st[S.PC] = (st[S.PC] + (2 if st[S.EXIT_ILEN] == 2 else 4)) & M32
     st[S.INSTRET] += 1
     st[S.CYCLE] += 1
 
 
 def handle(vm, code):
-    """Act on the RUN_* code the hart returned.  True: the VM may go on running."""
+    """Act on the RUN_* code the hart returned.  True: the VM may go on running.
+
+    Any other exception escaping from here is a bug in the monitor: the caller (the scheduler,
+    Engine.step) crashes this VM with it and goes on (Engine.internal_error)."""
     pending = sbi_fast.drain(vm.stop)   # console bytes of SBI calls the hart answered itself
     if pending:
         vm.console_write(pending)
-    go_on = _handle(vm, code)
-    if vm.reboot_pending:               # SBI system_reset (reboot) or the finisher's reset
+    try:
+        go_on = _handle(vm, code)
+    except OutOfMemory:                 # a page for an SBI buffer, a device's write, ...
+        vm.crash(f"out of memory: the host has no free page left while serving its "
+                 f"{S.RUN_NAMES[code] if 0 <= code < len(S.RUN_NAMES) else code} exit "
+                 f"({vm.pages} pages allocated)")
+        return False
+    if vm.reboot_pending and not vm.done:   # SBI system_reset (reboot) or the finisher's reset
         vm.engine.reboot_now(vm)
-        return True
+        return not vm.done
     return go_on
 
 
@@ -91,7 +101,15 @@ def inject(vm, cause, tval, pc):
 def _crash_unhandled(vm):
     st = vm.st
     cause, tval, pc = int(st[S.EXIT_CAUSE]), int(st[S.EXIT_TVAL]), int(st[S.EXIT_PC])
-    why = "no trap vector (stvec = 0)" if (st[S.STVEC] & ~3) == 0 else "trap vector faults"
+    if (st[S.STVEC] & ~3) == 0:
+        why = "no trap vector (stvec = 0)"
+    else:
+        # the fault is the fetch of the handler itself: the trap that was being delivered is
+        # the one scause/sepc/stval were just set to (trap.trap_enter)
+        first = int(st[S.SCAUSE])
+        why = (f"the trap vector faults; it was entered for: {cause_name(first)} "
+               f"(scause {first:#x}) at pc {int(st[S.SEPC]):#010x}, "
+               f"stval {int(st[S.STVAL]):#010x}")
     vm.crash(f"unhandled trap: {cause_name(cause)} (scause {cause:#x}) at pc {pc:#010x}, "
              f"stval {tval:#010x}; {why}")
 
@@ -155,4 +173,13 @@ def _trace(vm, kind, pc, a, b):
             text = f"{kind:5} pc={pc:#010x} eid={a:#x} fid={b} ({sbi.NAMES.get(a, '?')})"
         else:
             text = f"{kind:5} pc={pc:#010x} offset={a:#x} insn={b:#010x}"
-        vm.trace.write(f"{int(st[S.INSTRET]):>12} {text}\n")
+        try:
+            vm.trace.write(f"{int(st[S.INSTRET]):>12} {text}\n")
+        except (OSError, ValueError) as exc:    # a full disk, a closed file: this VM only
+            trace, vm.trace = vm.trace, None
+            try:
+                trace.close()
+            except (OSError, ValueError):
+                pass
+            vm.crash(f"cannot write its trace ({getattr(trace, 'name', 'the trace file')}): "
+                     f"{getattr(exc, 'strerror', None) or exc}")

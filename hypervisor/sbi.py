@@ -41,6 +41,12 @@ def _u32(v):
     return v & 0xFFFFFFFF
 
 
+def _deadline(st):
+    """The timer deadline in a0/a1 as the state row keeps it: -1 (off) past int64's range."""
+    value = (int(st[A0]) & 0xFFFFFFFF) | ((int(st[A1]) & 0xFFFFFFFF) << 32)
+    return value if value < 1 << 63 else -1
+
+
 def call(vm):
     """Answer the SBI call the VM's registers describe.  The caller steps past the ecall."""
     st = vm.st
@@ -61,8 +67,9 @@ def _legacy(vm, eid):
     elif eid == EID_LEGACY_GETCHAR:
         st[A0] = _u32(vm.console_read(1)[0] if vm.has_input() else -1)
     elif eid == EID_LEGACY_SET_TIMER:          # (sbi_fast.py answers it in the hart)
-        value = int(st[A0]) | (int(st[A1]) << 32)
-        st[TIMECMP] = value if value < 1 << 63 else -1     # as TIME: past 2**63 never fires
+        # the 64-bit deadline in a0 (low) and a1 (high), clamped as the TIME extension does:
+        # all ones is how an SBI v0.1 kernel stops its timer, and the int64 row cannot hold it
+        st[TIMECMP] = _deadline(st)
         st[A0] = 0
     elif eid == EID_LEGACY_SHUTDOWN:
         vm.power_off("pass", 0, "SBI legacy shutdown")
@@ -86,8 +93,7 @@ def _dispatch(vm, eid, fid):
     elif eid == EID_TIME and fid == 0:
         # set_timer(stime_value): on RV32 the 64-bit value comes in a0 (low) and a1 (high);
         # it also clears a pending timer interrupt until the new deadline
-        value = int(st[A0]) | (int(st[A1]) << 32)
-        st[TIMECMP] = value if value < 1 << 63 else -1
+        st[TIMECMP] = _deadline(st)
         return SBI_SUCCESS, 0
     elif eid == EID_SRST and fid == 0:
         return _system_reset(vm, int(st[A0]), int(st[A1]))
@@ -97,7 +103,14 @@ def _dispatch(vm, eid, fid):
 
 
 def _system_reset(vm, kind, reason):
-    if kind > SRST_WARM_REBOOT and kind < 0xF0000000 or reason > 1 and reason < 0xE0000000:
+    """SBI v2.0, "System Reset Extension": types 0 shutdown, 1 cold and 2 warm reboot; reasons
+    0 none and 1 system failure.  Everything else is reserved (0x3-0xEFFFFFFF types,
+    0x2-0xDFFFFFFF reasons), SBI-implementation specific (0xE0000000-0xEFFFFFFF reasons) or
+    vendor/platform specific (0xF0000000-: both); hvlab implements none of those, and the
+    spec's answer is SBI_ERR_INVALID_PARAM ("reserved or is platform-specific and
+    unimplemented").  On success the call does not return."""
+    if kind not in (SRST_SHUTDOWN, SRST_COLD_REBOOT, SRST_WARM_REBOOT) or \
+            reason not in (SRST_REASON_NONE, SRST_REASON_FAILURE):
         return SBI_ERR_INVALID_PARAM, 0
     if kind in (SRST_COLD_REBOOT, SRST_WARM_REBOOT):
         vm.power_off("reset", 0, "SBI system_reset (reboot)")
@@ -109,7 +122,9 @@ def _system_reset(vm, kind, reason):
 
 
 def _debug_console(vm, fid):
-    """DBCN: the buffer is given by its guest-physical address (a1 low, a2 high)."""
+    """DBCN: the buffer is given by its guest-physical address (a1 low, a2 high).  At most
+    DBCN_MAX bytes per call (the spec lets a call do a partial write or read).  The buffer is
+    checked before anything happens: a failing call neither prints nor consumes input."""
     st = vm.st
     if fid == 2:                                    # console_write_byte(byte)
         vm.console_write(bytes((int(st[A0]) & 0xFF,)))
@@ -117,14 +132,19 @@ def _debug_console(vm, fid):
     if fid not in (0, 1):
         return SBI_ERR_NOT_SUPPORTED, 0
     count = min(int(st[A0]), DBCN_MAX)
+    if count == 0:                                  # no memory is named: nothing to check
+        return SBI_SUCCESS, 0
     gpa = int(st[A1]) | (int(st[A2]) << 32)
+    if not vm.in_ram(gpa, count):
+        return SBI_ERR_INVALID_PARAM, 0
     if fid == 0:                                    # console_write(num_bytes, base)
         data = vm.read_guest(gpa, count)
-        if data is None:
-            return SBI_ERR_INVALID_PARAM, 0
         vm.console_write(data)
         return SBI_SUCCESS, len(data)
-    data = vm.console_read(count)                   # console_read(num_bytes, base)
-    if not vm.write_guest(gpa, data):
-        return SBI_ERR_INVALID_PARAM, 0
+    # console_read(num_bytes, base): back the pages the bytes will land in first (this may
+    # run out of host memory: the monitor then crashes this VM), then take the input
+    n = min(count, vm.input_waiting())
+    vm.back_pages(gpa, n)
+    data = vm.console_read(n)
+    vm.write_guest(gpa, data)
     return SBI_SUCCESS, len(data)

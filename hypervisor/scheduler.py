@@ -14,6 +14,7 @@ within IDLE_LEAD_SECONDS of the host's time since the VM started; past that the 
 time until the skip is due (csr._wfi).  What the guest observes does not change, so counts stay
 reproducible; what changes is that a long sleep in the guest takes host time beyond the lead.
 """
+import logging
 import os
 import threading
 import time
@@ -22,6 +23,8 @@ from . import cpu
 from . import state as S
 from .devicetree import TIMEBASE_HZ
 from .vm import RUNNING, TIME_DIV
+
+log = logging.getLogger("hvlab")
 
 SLICE_SECONDS = 0.004       # a time slice
 SLICE_INSNS = 2_000_000     # instructions per kernel call within a slice
@@ -66,7 +69,7 @@ class Scheduler:
 
     # -------------------------------------------------------------- choosing a VM
     def _runnable(self, vm, now):
-        if vm.status != RUNNING or vm.on_cpu or vm.idle:
+        if vm.status != RUNNING or vm.on_cpu or vm.idle or vm.claim_queue:
             return False
         if vm.cap is not None:
             vm.tokens = min(CAP_BURST, vm.tokens + (now - vm.token_time) * vm.cap)
@@ -115,29 +118,34 @@ class Scheduler:
         return st[S.TIMECMP] * st[S.TIME_DIV] <= self._skip_limit(vm, now)
 
     def _worker(self):
+        """Pick, run, put back, for ever.  Nothing a guest (or a bug in the code serving it)
+        does may end this loop: an exception while running one instance crashes that
+        instance (Engine.internal_error) and the worker goes on with the next."""
         while True:
-            with self.cond:
-                vm = None
-                while not self.quit:
-                    if not self.test_mode:
-                        vm = self._pick()
-                    if vm is not None:
-                        break
-                    self.cond.wait(0.01)
-                if self.quit:
-                    if vm is not None:
-                        vm.on_cpu = False
-                    return
             try:
-                self.run_slice(vm)
-            finally:
-                with self.cond:
-                    vm.on_cpu = False
-                    release, vm.release_pending = vm.release_pending, False
-                    self.cond.notify_all()
-                if release:
-                    vm.release()
-                self.engine.notify_done()
+                vm = self._next()
+                if vm is None:
+                    return
+                try:
+                    self.run_slice(vm)
+                except Exception as exc:  # noqa: BLE001
+                    self.engine.internal_error(vm, exc)
+                finally:
+                    self.engine.unclaim(vm)     # frees its pages if it ended meanwhile
+                    self.engine.notify_done()
+            except Exception:  # noqa: BLE001  (a bug here must not stop every VM)
+                log.exception("hvlab: scheduler worker error")
+                time.sleep(0.01)
+
+    def _next(self):
+        """The next instance to run, claimed (on_cpu); None when the scheduler shuts down."""
+        with self.cond:
+            while not self.quit:
+                vm = None if self.test_mode else self._pick()
+                if vm is not None:
+                    return vm
+                self.cond.wait(0.01)
+            return None
 
     # -------------------------------------------------------------- one time slice
     def run_slice(self, vm, seconds=SLICE_SECONDS):
@@ -158,6 +166,9 @@ class Scheduler:
                 engine.limit_reached(vm)
                 break
             vm.stop[0] = 0 if vm.status == RUNNING else 1
+            if self.quit:       # shutdown() raised the stop flags: keep them up.  Checked after
+                vm.stop[0] = 1  # the reset, so a shutdown between the two cannot be undone
+                break
             code = cpu.run_checked(st, ram, vm.gmap, vm.tlb, budget, vm.stop)  # vm.boot checked
             with vm.lock:
                 go_on = vm.handle_exit(code) and vm.status == RUNNING

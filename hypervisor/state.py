@@ -14,6 +14,7 @@ Register values are kept as *unsigned* 32-bit numbers (0 .. 2**32-1) in the int6
     34..    virtual S-mode CSRs (privileged spec ch. 10 "Supervisor-Level ISA")
     ..      counters (cycle, instret), timer compare, reservation, exit info
     64..    exit counters, one per cause (EXIT_NAMES)
+    127     X_SINK        the destination of instructions whose rd is x0
 """
 
 # --- general registers and pc -----------------------------------------------------------------
@@ -41,7 +42,7 @@ TIMECMP = 47    # SBI set_timer deadline in timebase ticks (-1: none). STIP = ti
 TIME_DIV = 48   # cycles per timebase tick (time = CYCLE // TIME_DIV)
 
 # --- LR/SC reservation ----------------------------------------------------------------------------
-RES_ADDR = 49   # reserved virtual address, or -1 when no reservation is held
+RES_ADDR = 49   # the reserved word: its host index (physical), or -1 when none is held
 
 # --- configuration set by the monitor -------------------------------------------------------------
 TRAP_VIA_MONITOR = 50   # 1: every guest exception exits to the monitor before it is delivered
@@ -59,6 +60,13 @@ EXIT_PC = 59        # pc of the trapping instruction
 
 IDLE = 60           # 1 while the hart waits in wfi with nothing pending
 WALLCLOCK = 61      # 1: time follows the host clock (the monitor advances CYCLE); wfi sleeps
+MISA = 62           # the ISA, encoded as the misa CSR does (an M-mode CSR: the guest cannot read
+                    # it; the monitor sets it at boot): MXL = 1 (RV32), I, M, A, S, U and C or not
+MISA_C = 1 << 2     # misa bit of the C extension
+MISA_RV32IMA = (1 << 30) | sum(1 << (ord(x) - ord("A")) for x in "IMASU")
+MISA_RV32IMAC = MISA_RV32IMA | MISA_C
+EXIT_ILEN = 63      # length in bytes (2 or 4) of the exiting instruction (SBI and MMIO exits):
+                    # the monitor steps past it by this much
 
 # --- the idle pacing of virtual time (csr._wfi, scheduler.py) -----------------------------------
 SKIP_LIMIT = 76     # wfi may skip virtual time up to this CYCLE; a skip past it waits in host
@@ -87,7 +95,9 @@ N_EXITS = len(EXIT_NAMES)
 (CNT_CSR_READ, CNT_CSR_WRITE, CNT_SRET, CNT_WFI, CNT_SFENCE, CNT_SBI, CNT_GSTAGE, CNT_MMIO,
  CNT_IRQ, CNT_EXC_DELEGATED, CNT_EXC_MONITOR, CNT_COUNTER) = range(COUNTERS, COUNTERS + N_EXITS)
 
-STATE_SIZE = 80
+X_SINK = 127         # where instructions with rd = x0 write (predecoded so), never read: x0
+                     # itself is never written and need not be zeroed before each instruction
+STATE_SIZE = 128     # a power of two: a record's 7-bit rd field always indexes inside the row
 
 # --- privilege levels ------------------------------------------------------------------------------
 PRIV_U = 0
@@ -114,3 +124,42 @@ RUN_NAMES = ("budget", "stop", "sbi", "gstage", "trap", "idle", "crash")
 # other on every access, and a loop over both ran at 6 MIPS instead of 250.
 TLB_ENTRIES = 256
 TLB_SIZE = TLB_ENTRIES * 4
+# A write tag with this bit set (vpn | TLB_HASCODE) marks a page that has decoded instructions in
+# the predecode cache: the inner loop's store test misses, and the slow path stores and
+# invalidates the decoded records it overwrote (vpn < 2**20, so the bit is free).
+TLB_HASCODE = 1 << 20
+
+# --- the predecode cache, in the same int64 array as the TLB, after it -------------------------
+# Decoded instruction records (decode.py) of up to ICACHE_MAX_SLOTS host pages, one slot per
+# page (direct-mapped by host page number), one int64 record per 2-byte parcel:
+#     tlb[ICACHE_SLOTS]                   number of slots S (a power of two)
+#     tlb[ICACHE_TAG + s]                 host page number held in slot s, or -1
+#     tlb[ICACHE_REC + s * SLOT_STRIDE + i]  record of the instruction at byte 2*i of that page
+#                                         (0: not decoded yet), i < 2048; record 2048 is a
+#                                         sentinel (C_PAGE_END) that stops straight-line code
+#                                         running off the page, so the inner loop tests the page
+#                                         only on jumps
+# slot S is a scratch page for page-straddling instructions: only its first record is written.
+ICACHE_MAX_SLOTS = 128
+ICACHE_SLOTS = TLB_SIZE
+ICACHE_TAG = TLB_SIZE + 8
+ICACHE_REC = TLB_SIZE + 8 + ICACHE_MAX_SLOTS
+RECS_PER_PAGE = 2048
+SLOT_STRIDE = RECS_PER_PAGE + 1
+
+
+def icache_slots(ram_pages):
+    """Slots for a VM of ``ram_pages`` guest pages: an eighth of its pages (a power of two),
+    between 4 and ICACHE_MAX_SLOTS.  Each slot is 2,049 records of 8 bytes (16 KiB), so a VM's
+    TLB array (TLB, tags, slots and the scratch slot) is at most 2.03 MiB (128 slots: 64 MiB
+    of RAM or more), 540 KiB with 1 MiB of RAM (32 slots), 92 KiB with 64 KiB (4 slots).
+    The arrays are zero-filled lazily by the OS: pages of slots never used cost no RAM."""
+    s = 4
+    while s < ICACHE_MAX_SLOTS and s * 2 <= ram_pages // 8:
+        s *= 2
+    return s
+
+
+def tlb_size(slots):
+    """int64 elements of a TLB with ``slots`` predecode slots (and the scratch slot)."""
+    return ICACHE_REC + (slots + 1) * SLOT_STRIDE

@@ -38,7 +38,8 @@ SSTATUS_SIE = 1 << 1
 SSTATUS_SPIE = 1 << 5
 SSTATUS_SPP = 1 << 8
 
-NO_DEADLINE = 1 << 62
+NO_DEADLINE = 1 << 62   # cycles: "the timer is off" (or its deadline lies past 2**62 cycles,
+                        # 1,400 years at 100 MHz, which no run reaches)
 
 
 @njit(cache=True, nogil=True)
@@ -73,15 +74,17 @@ def timer_update(st):
     """STIP mirrors time >= timecmp (SBI TIME set_timer semantics).  Returns the number of
     cycles until the timer fires, NO_DEADLINE when it is not armed, 0 when it is due."""
     cmp = st[TIMECMP]
-    if cmp < 0 or cmp >= (1 << 40):
+    if cmp < 0:
         st[SIP] &= ~SIP_STIP
         return NO_DEADLINE
-    left = cmp * st[TIME_DIV] - st[CYCLE]
-    if left <= 0:
+    div = st[TIME_DIV]
+    if st[CYCLE] // div >= cmp:         # compared in ticks: cmp * div may not fit in 64 bits
         st[SIP] |= SIP_STIP
         return 0
     st[SIP] &= ~SIP_STIP
-    return left
+    if cmp >= NO_DEADLINE // div:
+        return NO_DEADLINE
+    return cmp * div - st[CYCLE]        # > 0 and < 2**62: no overflow
 
 
 @njit(cache=True, nogil=True)

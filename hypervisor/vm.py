@@ -8,9 +8,9 @@ A VM is built from a guest image (loader.py) into guest-physical RAM made of hos
                           +--> halted (powered off: pass or fail with a code)
                           +--> crashed (unhandled trap, out of memory, ...: with a reason)
 """
-from . import cpu, monitor, sbi_fast
+from . import cpu, icache, monitor, sbi_fast
 from . import state as S
-from .devicetree import build_dtb
+from .devicetree import build_dtb, place as place_dtb
 from .devices.finisher import Finisher
 from .devices.layout import (FINISHER_BASE, FINISHER_SIZE, PLIC_BASE, PLIC_SIZE, RAM_BASE,
                              UART_BASE, UART_IRQ, UART_SIZE)
@@ -22,19 +22,32 @@ from .mmu import tlb_flush
 
 from .lifecycle import CRASHED, CREATED, DONE, HALTED, PAUSED, RUNNING  # noqa: F401 (re-exported)
 TIME_DIV = 10           # cycles per timebase tick: a 100 MHz virtual hart at 10 MHz timebase
+ISAS = {"rv32imac": S.MISA_RV32IMAC, "rv32ima": S.MISA_RV32IMA}    # --isa: C on (default) or off
 SEIP = 1 << 9
 
 
-class InitrdTooLarge(ValueError):
+class BootError(Exception):
+    """The VM cannot be booted as configured (one line for the user)."""
+
+
+class InitrdTooLarge(BootError):
     """The --initrd file and the kernel do not both fit in the VM's RAM (one line)."""
+
+
+class _Range:
+    """A guest-physical range that the device tree must not cover (the initrd)."""
+    def __init__(self, paddr, memsz):
+        self.paddr, self.memsz = paddr, memsz
 
 
 class VM(Instance):
     kind = "vm"
+    handler = "the monitor"
 
     def __init__(self, engine, vm_id, name, image, mem, bootargs="", prealloc=False,
-                 weight=1024, cap=None, trap_via_monitor=False, initrd=None):
+                 weight=1024, cap=None, trap_via_monitor=False, initrd=None, isa="rv32imac"):
         super().__init__(engine, vm_id, name, mem, weight, cap)
+        self.isa = isa                  # a key of ISAS (the engine checked it)
         self.image = image
         # a bundled image's own command line (the manifest's "append", catalog.py) comes
         # first; the user's --append adds to it (for Linux a later key=value wins)
@@ -63,6 +76,7 @@ class VM(Instance):
         """Load the image and the device tree, and set the hart at the entry point (S-mode,
         paging off, a0 = hart id, a1 = device tree).  Used by create and restart."""
         st = self.st
+        self.boots += 1
         st[:] = 0
         st[S.PRIV] = S.PRIV_S
         st[S.RAM_BASE] = RAM_BASE
@@ -72,15 +86,26 @@ class VM(Instance):
         st[S.RES_ADDR] = -1
         st[S.TRAP_VIA_MONITOR] = 1 if (self.trap_via_monitor or self.trace) else 0
         st[S.WALLCLOCK] = 1 if self.engine.wall_clock else 0
+        st[S.MISA] = ISAS[self.isa]
         tlb_flush(self.tlb)
+        icache.flush(self.tlb)
         if self.prealloc:
             self._prealloc()
         for seg in self.image.segments:
-            if not self.write_guest(seg.paddr, seg.data + bytes(seg.memsz - len(seg.data))):
+            # only the file's bytes: the rest of p_memsz (.bss) is RAM never touched yet, and
+            # an untouched page reads as zero (a fresh host page is zeroed), so a huge .bss
+            # costs nothing until the guest uses it
+            if seg.data and not self.write_guest(seg.paddr, seg.data):
                 raise OutOfMemory()
         initrd = self._place_initrd()
-        dtb = build_dtb(RAM_BASE, self.mem, self.bootargs, initrd=initrd)
-        dtb_addr = (RAM_BASE + self.mem - len(dtb)) & ~0xFFF
+        dtb = build_dtb(RAM_BASE, self.mem, self.bootargs, initrd=initrd, isa=self.isa)
+        taken = list(self.image.segments)   # the tree goes where neither image nor initrd is
+        if initrd is not None:
+            taken.append(_Range(initrd[0], initrd[1] - initrd[0]))
+        dtb_addr = place_dtb(taken, RAM_BASE, self.mem, len(dtb))
+        if dtb_addr is None:
+            raise BootError(f"the device tree ({len(dtb)} bytes) does not fit in RAM beside "
+                            f"the image: give the VM more memory or shorter bootargs")
         if not self.write_guest(dtb_addr, dtb):
             raise OutOfMemory()
         st[S.PC] = self.image.entry
@@ -116,6 +141,10 @@ class VM(Instance):
 
     def has_input(self):
         return bool(self.uart.rx)
+
+    def input_waiting(self):
+        """Bytes typed at the console and not read yet."""
+        return len(self.uart.rx)
 
     def console_read(self, n):
         out = bytearray()

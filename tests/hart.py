@@ -9,8 +9,9 @@ onto a host array, and helpers to load words, run, and read registers and memory
 import numpy as np
 
 from hypervisor.cpu import run
-from hypervisor.state import (PC, PRIV, PRIV_S, RAM_BASE, RAM_SIZE, RES_ADDR, STATE_SIZE,
-                              TIME_DIV, TIMECMP, TLB_SIZE)
+from hypervisor.icache import new_tlb, written
+from hypervisor.state import (MISA, MISA_RV32IMA, MISA_RV32IMAC, PC, PRIV, PRIV_S, RAM_BASE,
+                              RAM_SIZE, RES_ADDR, STATE_SIZE, TIME_DIV, TIMECMP)
 
 BASE = 0x8000_0000          # guest-physical base of RAM, where code is loaded by default
 SIZE = 64 * 4096            # 256 KiB of guest RAM
@@ -19,16 +20,17 @@ DIV = 10                    # cycles per timebase tick
 
 
 class VM:
-    def __init__(self, pc=BASE, priv=PRIV_S, ram_size=SIZE, **regs):
+    def __init__(self, pc=BASE, priv=PRIV_S, ram_size=SIZE, rvc=True, **regs):
         self.st = np.zeros(STATE_SIZE, np.int64)
         self.ram = np.zeros(ram_size, np.uint8)                     # host memory: this VM only
         self.gmap = np.arange(ram_size >> 12, dtype=np.int32)      # guest page i -> host page i
-        self.tlb = np.full(TLB_SIZE, -1, np.int64)
+        self.tlb = new_tlb(ram_size >> 12)
         self.stop = np.zeros(1, np.int64)
         st = self.st
         st[RAM_BASE], st[RAM_SIZE] = BASE, ram_size
         st[TIME_DIV], st[TIMECMP], st[RES_ADDR] = DIV, -1, -1
         st[PRIV], st[PC] = priv, pc
+        st[MISA] = MISA_RV32IMAC if rvc else MISA_RV32IMA           # C on (the default) or off
         for name, v in regs.items():                                # x1=..., x31=...
             st[int(name[1:])] = v & 0xFFFF_FFFF
 
@@ -54,12 +56,24 @@ class VM:
         for i, w in enumerate(words):
             self.w32(gpa + 4 * i, w)
 
+    def load16(self, gpa, parcels):
+        """16-bit parcels (compressed instructions, or halves of 32-bit ones) from ``gpa``."""
+        for i, p in enumerate(parcels):
+            self.w16(gpa + 2 * i, p)
+
+    def w16(self, gpa, v):
+        off = self._off(gpa, 2)
+        self.ram[off:off + 2] = np.frombuffer((v & 0xFFFF).to_bytes(2, "little"), np.uint8)
+        written(self.tlb, off, 2)      # as the monitor does: decoded copies are stale
+
     def w8(self, gpa, v):
         self.ram[self._off(gpa, 1)] = v & 0xFF
+        written(self.tlb, self._off(gpa, 1), 1)
 
     def w32(self, gpa, v):
         off = self._off(gpa, 4)
         self.ram[off:off + 4] = np.frombuffer((v & 0xFFFF_FFFF).to_bytes(4, "little"), np.uint8)
+        written(self.tlb, off, 4)
 
     def r8(self, gpa):
         return int(self.ram[self._off(gpa, 1)])

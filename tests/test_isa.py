@@ -396,8 +396,6 @@ ILLEGALS = [
     # what                                   word
     ("all zeros (defined illegal)",          0x00000000),
     ("all ones",                             0xFFFFFFFF),
-    ("compressed-looking: c.li a0,5 x2",     0x45154515),
-    ("compressed-looking: c.nop, 0",         0x00000001),
     ("slli x3, x1, 32 (RV64 shamt[5])",      0x02009193),
     ("slli x3, x1, 1 with funct7 0100000",   0x40109193),
     ("srli x3, x1, 4 with funct7 0000001",   0x0240D193),

@@ -268,3 +268,16 @@ def test_the_syscall_conformance_suite_gives_the_same_in_linux_and_in_a_containe
     finally:
         engine.shutdown()
     assert c.console.text().splitlines() == in_linux.splitlines()
+
+
+def test_hv_run_linux_scripted_with_input_after(capsys):
+    """A lab's script drives the shell with `hv run linux --input-after PATTERN TEXT`: each
+    line is typed only once the console has printed its pattern (typed too early, input could
+    be lost when the 8250 driver flushes its FIFO on open), and poweroff ends the run."""
+    status = main(["run", "linux", "--timeout", "120",
+                   "--input-after", PROMPT, "uname -m; echo marker-$((6 * 7))\n",
+                   "--input-after", "marker-42", "poweroff\n"])
+    out, err = capsys.readouterr()
+    assert status == 0, err + out[-2000:]
+    assert re.search(r"^riscv32\r?$", out, re.M), out[-2000:]
+    assert re.search(r"^marker-42\r?$", out, re.M), out[-2000:]

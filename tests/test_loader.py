@@ -35,12 +35,16 @@ def make_elf(segments, entry=0x80400000, cls=1, data=1, machine=243, etype=2):
 GOOD = make_elf([(1, 0x80400000, CODE, len(CODE))])
 
 BAD = {
-    "elf64": (make_elf([(1, 0x80400000, CODE, 12)], cls=2), "not ELF32"),
+    "elf64": (make_elf([(1, 0x80400000, CODE, 12)], cls=2), "64-bit RISC-V (RV64)"),
+    "x86-64": (make_elf([(1, 0x80400000, CODE, 12)], cls=2, machine=62),
+               "x86-64 ELF64 file, not a 32-bit RISC-V"),
     "big-endian": (make_elf([(1, 0x80400000, CODE, 12)], data=2), "not little-endian"),
-    "x86": (make_elf([(1, 0x80400000, CODE, 12)], machine=62), "is not RISC-V"),
+    "x86": (make_elf([(1, 0x80400000, CODE, 12)], machine=62), "x86-64 ELF32 file, not RISC-V"),
     "relocatable": (make_elf([(1, 0x80400000, CODE, 12)], etype=1), "not an executable"),
-    "below RAM": (make_elf([(1, 0x1000, CODE, 12)], entry=0x1000), "outside RAM"),
-    "past RAM": (make_elf([(1, 0x83FFFFF8, CODE, 12)], entry=0x83FFFFF8), "outside RAM"),
+    "below RAM": (make_elf([(1, 0x1000, CODE, 12)], entry=0x1000),
+                  "below RAM, which starts at 0x80000000: link the image at 0x80000000"),
+    "past RAM": (make_elf([(1, 0x83FFFFF8, CODE, 12)], entry=0x83FFFFF8),
+                 "past the end of RAM at 0x84000000: it needs --mem 65M"),
     "overlap": (make_elf([(1, 0x80400000, CODE, 12), (1, 0x80400008, CODE, 12)]), "overlap"),
     "filesz > memsz": (make_elf([(1, 0x80400000, CODE, 4)]), "filesz"),
     "wraps": (make_elf([(1, 0xFFFFF000, CODE, 0x2000)], entry=0xFFFFF000), "wraps"),

@@ -13,6 +13,8 @@ import time
 import numpy as np
 import pytest
 from hart import BASE, DATA, DIV, SIZE, VM
+from hypervisor.icache import written
+from hypervisor.mmu import tlb_flush
 
 from hypervisor.state import (
     ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, CNT_COUNTER, CNT_CSR_READ, CNT_CSR_WRITE,
@@ -579,7 +581,7 @@ def test_unmapped_guest_page_exits_and_restarts(word, access):
     assert (vm[EXIT_PC], vm[EXIT_INSN], vm[PC], vm[INSTRET]) == (BASE, word, BASE, 0)
     assert vm.x(3) == 0x5A5A
     vm.gmap[page] = page                                # the monitor maps it ...
-    vm.tlb[:] = -1                                      # ... and flushes the TLB
+    tlb_flush(vm.tlb)                                   # ... and flushes the TLB
     assert vm.run(1) == RUN_BUDGET
     assert (vm.x(3) if word == LW else vm.r32(DATA + 8)) == (0x66 if word == LW else 0x55)
 
@@ -635,6 +637,7 @@ def test_guest_cannot_touch_host_memory_around_its_pages():
                            (W("lw x3, 1(x1)", 0x0010A183), last, LOAD_ACCESS),
                            (SW, last, 0)]:                     # the last word: allowed
         vm.ram[code:code + 4] = np.frombuffer(word.to_bytes(4, "little"), np.uint8)
+        written(vm.tlb, code, 4)                         # the decoded copy is stale
         vm[PC], vm[1], vm[2], vm[SCAUSE] = BASE, x1, 0xDDDDDDDD, 0
         code_ = vm.run(1)
         assert (code_ if want == RUN_GSTAGE else vm[SCAUSE]) == want
@@ -656,11 +659,23 @@ def test_running_off_the_end_of_ram_is_an_instruction_access_fault():
     (W("jalr x1, 0(x1)", 0x000080E7), BASE + 0x102, BASE + 0x102),
 ])
 def test_misaligned_jump_target(word, x1, target):
-    """Instruction-address-misaligned on the jump itself (IALIGN = 32), rd not written."""
-    vm = machine([word], x1=x1)
+    """Instruction-address-misaligned on the jump itself (C off: IALIGN = 32), rd not written."""
+    vm = machine([word], x1=x1, rvc=False)
     assert vm.run(1) == RUN_BUDGET
     assert (vm[SCAUSE], vm[STVAL], vm[SEPC]) == (MISALIGNED_FETCH, target, BASE)
     assert vm.x(1) == x1
+
+
+@pytest.mark.parametrize("word, x1, target, link", [
+    (0x002000EF, 0x5A5A, BASE + 2, BASE + 4),              # jal x1, .+2
+    (0x00000363, 0x5A5A, BASE + 6, 0x5A5A),                # beq x0, x0, .+6
+    (0x000080E7, BASE + 0x102, BASE + 0x102, BASE + 4),    # jalr x1, 0(x1)
+])
+def test_2_byte_aligned_jump_target_with_c(word, x1, target, link):
+    """With C (IALIGN = 16) the same jumps are legal: pc = the target, x1 = the link."""
+    vm = machine([word], x1=x1)
+    assert vm.run(1) == RUN_BUDGET
+    assert (vm[SCAUSE], vm[PC], vm.x(1)) == (0, target, link)
 
 
 def test_not_taken_branch_to_a_misaligned_target_does_not_trap():
@@ -712,7 +727,7 @@ def test_reservation_is_lost_across_an_interrupt():
 
 def test_reservation_is_lost_across_runs():
     vm = machine([LR, SC], x1=DATA, x2=0x22)
-    assert vm.run(1) == RUN_BUDGET and vm[RES_ADDR] == DATA
+    assert vm.run(1) == RUN_BUDGET and vm[RES_ADDR] == DATA - BASE    # its host index
     assert vm.run(1) == RUN_BUDGET              # another VM may have run in between
     assert vm.x(4) != 0 and vm.r32(DATA) == 0
 
@@ -739,10 +754,13 @@ def test_read_only_csr_writes_are_illegal(word, ok):
     (W("csrrw x0, sstatus, x1", 0x10009073), W("csrrs x3, sstatus, x0", 0x100021F3),
      SIE_ | SPIE | SPP | SUM | MXR),                    # FS/XS/VS/UBE/SD read as zero
     (W("csrrw x0, sie, x1", 0x10409073), W("csrrs x3, sie, x0", 0x104021F3), SSI | STI | SEI),
-    (W("csrrw x0, sepc, x1", 0x14109073), W("csrrs x3, sepc, x0", 0x141021F3), 0xFFFFFFFC),
+    (W("csrrw x0, sepc, x1", 0x14109073), W("csrrs x3, sepc, x0", 0x141021F3), 0xFFFFFFFE),
+    ("no-C", W("csrrs x3, sepc, x0", 0x141021F3), 0xFFFFFFFC),   # IALIGN 32: sepc[1:0] = 0
 ])
 def test_csr_write_all_ones_reads_back_the_legal_bits(write, read, value):
-    vm = machine([write, read], x1=0xFFFFFFFF)
+    rvc = write != "no-C"
+    write = write if rvc else 0x14109073                # csrrw x0, sepc, x1
+    vm = machine([write, read], x1=0xFFFFFFFF, rvc=rvc)
     assert vm.run(2) == RUN_BUDGET and vm[SCAUSE] == 0 and vm.x(3) == value
 
 

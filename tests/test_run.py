@@ -38,11 +38,11 @@ def run(capsys, *argv):
     # SBI SRST system_reset(shutdown, no reason)
     ("li a1, 0\n" + SHUTDOWN, 0, ""),
     # SBI SRST system_reset(shutdown, system failure)
-    ("li a1, 1\n" + SHUTDOWN, 1, "failure code 0x1"),
+    ("li a1, 1\n" + SHUTDOWN, 1, "failed (code 1), by SBI system_reset"),
     # sifive-test finisher: 0x5555 = pass
     ("li t0, 0x100000\nli t1, 0x5555\nsw t1, 0(t0)\n", 0, ""),
     # sifive-test finisher: 0x3333 | 7 << 16 = fail with code 7
-    ("li t0, 0x100000\nli t1, 0x73333\nsw t1, 0(t0)\n", 1, "failure code 0x7"),
+    ("li t0, 0x100000\nli t1, 0x73333\nsw t1, 0(t0)\n", 1, "failed (code 7), by test finisher"),
     # SBI legacy shutdown (EID 8)
     ("li a7, 8\necall\n", 0, ""),
 ])
@@ -53,7 +53,7 @@ def test_console_paths_and_shutdown_reasons(tmp_path, capsys, ending, status, me
     assert got == status
     assert message in err
     if status:
-        assert "vm1" in err and err.count("\n") == 1      # one line: which VM and why
+        assert "hv: guest: " in err and err.count("\n") == 1  # one line: which VM and why
 
 
 def test_several_vms_get_prefixed_lines(tmp_path, capsys):
@@ -61,7 +61,7 @@ def test_several_vms_get_prefixed_lines(tmp_path, capsys):
     got, out, err = run(capsys, "run", elf, "-n", "2", "--stats")
     assert got == 0
     lines = sorted(out.splitlines())
-    assert lines == ["[vm1] Hi dbcn", "[vm1] U", "[vm2] Hi dbcn", "[vm2] U"]
+    assert lines == ["[guest-2] Hi dbcn", "[guest-2] U", "[guest] Hi dbcn", "[guest] U"]
     assert "sbi 4" in err and "mmio 2" in err                  # the --stats table
 
 
@@ -70,7 +70,7 @@ def test_unhandled_trap_names_vm_pc_and_cause(tmp_path, capsys):
     elf = write(tmp_path, "nop\nlw t0, 0(zero)\n")
     got, out, err = run(capsys, "run", elf)
     assert got == 1
-    assert "crash" in err and "load access fault" in err
+    assert "crashed: unhandled trap: load access fault" in err
     assert "pc 0x80400004" in err and "stval 0x00000000" in err
 
 
@@ -98,7 +98,7 @@ handler:
 """)
     got, out, err = run(capsys, "run", elf, "--trace", tmp_path / "tr")
     assert got == 0
-    log = (tmp_path / "tr" / "vm1.trace").read_text()
+    log = (tmp_path / "tr" / "guest.trace").read_text()
     assert "pc=0x8040000c cause=0x3 (breakpoint) tval=0x8040000c" in log
     assert "srst" in log
 

@@ -83,6 +83,7 @@ CASES = [
     Case("bench", "bench", mem="16M", bare=True),
     Case("bench-small", "bench-small", mem="1M", bare=True),
     Case("bench-sv32", "bench-sv32", mem="16M", bare=True),
+    Case("bench-c", "bench-c", mem="16M", bare=True),
     Case("bench-sv32 at 0x80400000 under the shim (S-mode, Sv32 on)", "bench-sv32-s",
          only="qemu"),
 ]

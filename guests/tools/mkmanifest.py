@@ -8,7 +8,9 @@
 The manifest is a JSON object: "images", a list with one entry per bootable image:
     {"name", "file", "description" (one line), "mem" (suggested --mem), "sha256"}
     plus, for Linux (LINUX below), "append": the image's own kernel command line (hv run's
-    --append adds to it) and "interactive": true for an image that reads its console;
+    --append adds to it), and "interactive": true for an image that reads its console
+    (INTERACTIVE and LINUX below): hv run gives it the keyboard first and forwards Ctrl-C to
+    it (Ctrl-A x quits hvlab);
 and "rootfs", the root file systems for containers (not bootable): {"name", "file",
 "description", "kind": "rootfs", "sha256"}.
 GUESTS, LINUX and ROOTFS below are the single lists of images, descriptions and memory sizes.
@@ -36,6 +38,9 @@ GUESTS = [
     ("bench-full", "16M",
      "bench-sv32 plus a 100 Hz timer interrupt re-armed through SBI: the whole monitor at "
      "work; hvlab only (uses SBI)"),
+    ("bench-c", "16M",
+     "bench compiled with compressed instructions (-march=rv32imac_zicsr_zifencei), for the "
+     "speed of RVC code; linked at 0x80000000"),
     ("timer", "16M",
      "Programs the timer via SBI set_timer and counts 10 ticks at 100 Hz, idling in wfi "
      "between interrupts"),
@@ -75,8 +80,10 @@ ROOTFS = [
      "Linux's root file system as a tar (BusyBox, the demo programs, /etc): for containers "
      "and OCI images"),
 ]
+# bare images that read their console: they get stdin first, and Ctrl-C (hv run --ctrl-c)
+INTERACTIVE = {"echo"}
 
-BENCH = ("bench", "bench-small", "bench-sv32")   # must contain no ecall
+BENCH = ("bench", "bench-small", "bench-sv32", "bench-c")   # must contain no ecall
 ECALL = 0x00000073
 
 
@@ -90,8 +97,11 @@ def manifest(directory):
     for name, mem, desc in GUESTS:
         assert "\n" not in desc
         path = os.path.join(directory, f"{name}.elf")
-        entries.append({"name": name, "file": f"{name}.elf", "description": desc,
-                        "mem": mem, "sha256": sha256(path)})
+        entry = {"name": name, "file": f"{name}.elf", "description": desc,
+                 "mem": mem, "sha256": sha256(path)}
+        if name in INTERACTIVE:
+            entry["interactive"] = True
+        entries.append(entry)
     for name, file, mem, append, interactive, desc in LINUX:
         entry = {"name": name, "file": file, "description": desc, "mem": mem,
                  "append": append, "sha256": sha256(os.path.join(directory, file))}

@@ -1,84 +1,111 @@
-"""What `hv run` and `hv demo` share: booting VMs with their consoles on the terminal, waiting,
-and the end-of-run table and verdicts."""
+"""What `hv run`, `hv demo` and `hv top` share: printing from several threads, the VMs' names,
+the end of a run in words, and the exit status that goes with them.
+
+The words are Instance.outcome's (passed, failed (code N), crashed: REASON, killed, timed out,
+stopped by --max-insns); the exit status of `hv run` follows from them:
+
+    0    every guest passed
+    1    a guest failed or crashed, or hvlab ended one that could never go on
+    124  --timeout ran out, or a guest was stopped by --max-insns
+    130  the user stopped hvlab (Ctrl-C, Ctrl-A x)
+    2    a bad command line or image (before anything ran)
+"""
+import os
 import sys
 import threading
 
-from ..console import LinePrefixer
-from ..lifecycle import CRASHED, HALTED
+from . import output
+from .output import OutputError
 
 _print_lock = threading.Lock()
 
 
 def emit(text, stream=None):
-    stream = stream or sys.stdout
+    """Write to stdout (or ``stream``); raises output.OutputError when it cannot."""
     with _print_lock:
-        stream.write(text)
-        stream.flush()
+        output.write(stream if stream is not None else sys.stdout, text)
 
 
-def attach_console(vm, prefixed, out=None):
-    """Show the VM's console on the terminal: raw for one VM, `[name] ` lines for several."""
-    out = out or sys.stdout
-    if prefixed:
-        prefixer = LinePrefixer(f"[{vm.name}] ", lambda line: emit(line, out))
-        vm.console.listeners.append(prefixer)
-        return prefixer
-    buffer = getattr(out, "buffer", None)
-
-    def raw(data):
-        with _print_lock:
-            if buffer is not None:
-                buffer.write(data)
-                buffer.flush()
-            else:
-                out.write(data.decode("utf-8", errors="replace"))
-                out.flush()
-    vm.console.listeners.append(raw)
-    return None
+def emit_bytes(data, stream=None):
+    """A guest's console bytes exactly as written (one VM's console on the terminal)."""
+    stream = stream if stream is not None else sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    with _print_lock:
+        if buffer is not None:
+            output.write(buffer, data)
+        else:
+            output.write(stream, data.decode("utf-8", errors="replace"))
 
 
-def outcome(vm):
-    """('pass' | 'fail' | 'crash' | 'limit' | 'running', one-line description)."""
-    if vm.status == HALTED and vm.exit_code == 0:
-        return "pass", vm.reason
-    if vm.status == HALTED and getattr(vm, "limited", False):
-        return "limit", vm.reason
-    if vm.status == HALTED and vm.exit_code is not None:
-        return "fail", vm.reason
-    if vm.status == CRASHED:
-        return "crash", vm.reason
-    if vm.status == HALTED:
-        return "fail", vm.reason or "stopped"
-    return "running", f"still {vm.status} when the run ended"
+def quiet(write):
+    """A console listener runs on a worker thread: a write error is only recorded (the main
+    thread ends the run: waiting.wait_for), it must never reach the guest or the worker."""
+    def listener(data):
+        try:
+            write(data)
+        except OutputError:
+            pass
+    return listener
 
 
-def exit_status(vms):
-    """0: every guest powered off with success; 1: any failed or crashed; 124: out of time."""
-    kinds = [outcome(vm)[0] for vm in vms]
-    if any(k in ("fail", "crash") for k in kinds):
+def vm_names(images):
+    """One name per VM, the same in every command: the image's name (a bundled name, or a
+    file's name without directory and extension), then name-2, name-3, ... for more copies."""
+    names = []
+    for image in images:
+        names.append(next_name(image, names))
+    return names
+
+
+def next_name(image, taken):
+    """The name for one more VM of ``image`` beside VMs named ``taken`` (hv top's new VMs)."""
+    base = os.path.splitext(os.path.basename(str(image).rstrip("/")))[0] or "vm"
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def exit_status(vms, interrupted=False):
+    """The exit status of a run from its VMs' outcomes (the table in this module's doc)."""
+    if interrupted:
+        return 130
+    words = [vm.outcome for vm in vms]
+    if any(w.startswith(("failed", "crashed", "killed")) for w in words):
         return 1
-    if any(k in ("limit", "running") for k in kinds):
-        return 124
+    if any(w != "passed" for w in words):
+        return 124                          # timed out, --max-insns, or still running
     return 0
 
 
-def _mips(s):
-    return s["instructions"] / s["host_seconds"] / 1e6 if s["host_seconds"] > 0 else 0.0
+def describe(vm):
+    """The end of one VM in one line: its outcome, and how it came to it."""
+    outcome, reason = vm.outcome, vm.reason or ""
+    if outcome.startswith("failed"):
+        how = reason.split(": failure code")[0]
+        return f"{outcome}, by {how}" if how else outcome
+    if outcome.startswith("crashed") or not reason or reason in outcome or reason == "killed":
+        return outcome
+    return f"{outcome}: {reason}"
 
 
-def stats_table(vms):
-    """The per-VM table printed by --stats and at the end of hv demo."""
-    rows = [vm.stats() for vm in vms]
-    head = (f"{'vm':<10} {'status':<8} {'instructions':>13} {'MIPS':>7} {'host s':>7} "
-            f"{'pages':>13} {'exits':>9}  top exits")
-    lines = [head, "-" * len(head)]
-    for s in rows:
-        exits = s["exits"]
-        total = sum(exits.values())
-        top = sorted(((v, k) for k, v in exits.items() if v), reverse=True)[:4]
-        top_text = ", ".join(f"{k} {v}" for v, k in top) or "-"
-        pages = f"{max(s['pages_allocated'], s['pages_peak'])}/{s['pages_reserved']}"
-        lines.append(f"{s['name']:<10} {s['status']:<8} {s['instructions']:>13,} "
-                     f"{_mips(s):>7.1f} {s['host_seconds']:>7.2f} {pages:>13} {total:>9,}  "
-                     f"{top_text}")
-    return "\n".join(lines) + "\n"
+RVC_HINT = ("the image has compressed (RVC) instructions, which this hart does not run: "
+            "rebuild it with -march=rv32ima_zicsr_zifencei")
+
+
+def compressed_hint(vm):
+    """For a VM that died on an illegal instruction: the image's ELF header says it was built
+    with the C extension (EF_RISCV_RVC), and the faulting parcel is a 16-bit one.  Checked on
+    the crash, so it stays true once the hart runs RVC (then such images no longer crash)."""
+    if not vm.outcome.startswith("crashed") or "illegal instruction" not in vm.reason:
+        return None
+    blob = getattr(getattr(vm, "image", None), "blob", b"")
+    if len(blob) < 0x28 or not int.from_bytes(blob[0x24:0x28], "little") & 0x1:
+        return None
+    if "stval 0x" in vm.reason:
+        word = vm.reason.split("stval 0x", 1)[1][:8]
+        if all(c in "0123456789abcdefABCDEF" for c in word) and word and int(word, 16) & 3 == 3:
+            return None                     # a 32-bit instruction: not a compressed one
+    return RVC_HINT

@@ -35,7 +35,20 @@ def boot_parts(image):
     return kernel, out.getvalue(), image.labels.get(mt.APPEND_LABEL, "")
 
 
-def boot(ref, store=None):
-    """boot_parts of the image `ref` names in the store: what `hv run --image REF` boots."""
+def boot_file(ref, store=None):
+    """What `hv run --image REF` boots: (the kernel written to a temporary file named after
+    the image, so the VM is named so too; removed when the process ends), the initramfs of its
+    layers and its command line."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
     from . import open_image
-    return boot_parts(open_image(ref, store))
+    kernel, initramfs, append = boot_parts(open_image(ref, store))
+    tmp = tempfile.mkdtemp(prefix="hv-image-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    name = ref.rsplit("/", 1)[-1].split("@")[0].split(":")[0] or "image"
+    path = os.path.join(tmp, name + ".Image")
+    with open(path, "wb") as f:
+        f.write(kernel)
+    return path, initramfs, append

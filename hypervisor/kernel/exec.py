@@ -12,6 +12,7 @@ ENOEXEC with a line in the container's log.  ``#!`` scripts run their interprete
 """
 import struct
 
+from ..icache import written
 from .errno import E2BIG, EACCES, ENOEXEC, SysError
 from .mm import (PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_MAX, STACK_TOP, TRAMPOLINE,
                  AddressSpace, FileImage)
@@ -153,6 +154,7 @@ def _copy_in(mm, program, frames, ram32):
             if lo < hi:
                 h = frames.host(p[0]) + (lo & 0xFFF)
                 ram[h:h + hi - lo] = memoryview(data)[lo - vaddr:hi - vaddr]
+                written(mm.tlb, h, hi - lo)     # (decoded copies of the page are stale)
         mm.add_vma(start, end, prot, "image")
         mm.brk_start = mm.brk = max(mm.brk, end)
     for v in mm.vmas:                   # shared pages get the union of the protections

@@ -18,6 +18,7 @@ mapped copy-on-write, as Linux shares an executable's page-cache pages.  A writa
 
 Overhead per process beyond its pages: the two dicts and the VMA list (a few KiB).
 """
+from ..icache import written
 from ..mmu import tlb_flush
 from .errno import EFAULT, EINVAL, ENOMEM, SysError
 from .frames import Frames
@@ -215,13 +216,16 @@ class AddressSpace:
         is read-only (mapped copy-on-write, so an mprotect + write still copies), else a
         private frame filled from the file."""
         frames, ram = self.frames, self.ram32.view("u1")
+
+        def fill(f):
+            v.src.fill(ram, frames.host(f), vpn << 12)
+            written(self.tlb, frames.host(f), PAGE)     # (decoded copies are stale)
         if v.prot & PROT_WRITE:
             f = frames.alloc()
-            v.src.fill(ram, frames.host(f), vpn << 12)
+            fill(f)
             self.map(vpn, f, v.prot)
             return
-        f = frames.cached((v.src.node.ino, vpn),
-                          lambda f: v.src.fill(ram, frames.host(f), vpn << 12))
+        f = frames.cached((v.src.node.ino, vpn), fill)
         frames.get(f)
         self.map(vpn, f, v.prot, cow=True)
 
@@ -304,6 +308,7 @@ class AddressSpace:
             chunk = min(n - pos, PAGE - ((va + pos) & 0xFFF))
             h = self._host(va + pos, WRITE)
             ram[h:h + chunk] = memoryview(data)[pos:pos + chunk]
+            written(self.tlb, h, chunk)     # the hart's decoded copy of that code, if any
             pos += chunk
 
     def read_str(self, va, limit=4096):
