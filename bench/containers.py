@@ -243,6 +243,7 @@ def memory_figures(sysm, first):
             after = tracemalloc.take_snapshot()
             tracemalloc.stop()
             res[f"{kind}_bytes"] = sum(s.size_diff for s in before.compare_to(base, "filename"))
+            res[f"{kind}_tlb"] = inst.tlb.nbytes       # the hart's TLB + predecode cache
             res[f"{kind}_pages"] = pages0
             res[f"{kind}_proc_bytes"] = sum(
                 s.size_diff for s in after.compare_to(mid, "filename")) / SLEEPERS
@@ -269,6 +270,7 @@ def memory_figures(sysm, first):
 # ------------------------------------------------------------------ the report
 ROWS = [
     ("host bytes beyond its pages (KiB)", "c_bytes", "-", "vm_bytes", 1 / 1024),
+    ("  of which the hart's TLB + predecode array (KiB)", "c_tlb", "-", "vm_tlb", 1 / 1024),
     ("host pages (4 KiB)", "c_pages", "-", "vm_pages", 1),
     ("one more process: host bytes (KiB)", "c_proc_bytes", "vm_proc_bytes", "-", 1 / 1024),
     ("one more process: host pages", "c_proc_pages", "vm_proc_pages", "-", 1),
