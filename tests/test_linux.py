@@ -241,35 +241,6 @@ def test_an_oci_vm_image_boots_with_its_layers_as_the_initrd(tmp_path):
     assert 'PRETTY_NAME="hvlab Linux' in text and re.search(r"^riscv32\r?$", text, re.M)
 
 
-def test_the_syscall_conformance_suite_gives_the_same_in_linux_and_in_a_container(tmp_path,
-                                                                                capsys):
-    """guests/containers/conform (the shared kernel's conformance suite, a static musl program)
-    passed in as an extra initrd and run inside Linux 6.1 gives line for line what it gives
-    in a container on hvlab's shared kernel: real Linux as the reference for the container."""
-    import stat
-    from kernelhelp import PROGS, make_rootfs, run
-    mk = _mkrootfs()
-    initrd = tmp_path / "conform.cpio"
-    initrd.write_bytes(mk.cpio([mk.Entry("opt", stat.S_IFDIR | 0o755),
-                                mk.Entry("opt/conform", stat.S_IFREG | 0o755,
-                                         (PROGS / "conform").read_bytes())], 0,
-                               with_console=False))
-    status = main(["run", "linux-batch", "--initrd", str(initrd),
-                   "--append", 'run="mkdir -p /work && cd /work && /opt/conform"'])
-    out = capsys.readouterr().out.replace("\r\n", "\n")
-    assert status == 0
-    in_linux = out.split("booted to user space in", 1)[1].split("\n", 1)[1]
-    in_linux = in_linux.split("[run] exit status", 1)[0]
-    assert in_linux.endswith("done\n") and len(in_linux.splitlines()) > 120
-    engine = Engine(64 << 20)
-    try:
-        c = run(engine, make_rootfs(tmp_path / "root"), ["/bin/conform"], workdir="/work",
-                memory=16 << 20)
-    finally:
-        engine.shutdown()
-    assert c.console.text().splitlines() == in_linux.splitlines()
-
-
 def test_hv_run_linux_scripted_with_input_after(capsys):
     """A lab's script drives the shell with `hv run linux --input-after PATTERN TEXT`: each
     line is typed only once the console has printed its pattern (typed too early, input could
