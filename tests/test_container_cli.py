@@ -207,3 +207,16 @@ def test_an_image_for_another_architecture_is_refused_when_run(hv, tmp_path):
     assert b"linux/amd64" in r.stderr and b"Traceback" not in r.stderr
     assert hv("container", "ls", "-a").stdout.count(b"\n") == 1
     assert images.in_use("x86:1", store) == []
+
+
+def test_options_after_the_image_belong_to_the_containers_command():
+    """As with docker run: `hv container run busybox httpd -f -p 80` runs `httpd -f -p 80`
+    (the options after IMAGE are the command's, not hv's), and exec likewise."""
+    from hypervisor.cli import build_parser
+    argv = ["container", "run", "--rm", "busybox:1.35", "httpd", "-f", "-p", "80"]
+    args = build_parser(argv).parse_args(argv)
+    assert args.image == "busybox:1.35" and args.cmd == ["httpd", "-f", "-p", "80"]
+    assert args.rm
+    argv = ["container", "exec", "-i", "web", "ls", "-l", "/"]
+    args = build_parser(argv).parse_args(argv)
+    assert args.ref == "web" and args.cmd == ["ls", "-l", "/"] and args.interactive

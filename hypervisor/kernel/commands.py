@@ -11,6 +11,7 @@ They are clients of the daemon (daemon.py), started on demand.  Exit statuses as
 the container's (or the exec'd command's) status, 125 when the runtime fails, 126 when the
 command cannot be run, 127 when it is not found.
 """
+import argparse
 import os
 import sys
 import threading
@@ -46,7 +47,9 @@ def register(sub):
                    help="lab switch: the shared kernel fails after N more system calls, "
                         "taking every container down (VMs run on)")
     r.add_argument("image", metavar="IMAGE")
-    r.add_argument("cmd", nargs="*", metavar="CMD")
+    # everything after IMAGE is the container's command, options included (`httpd -f -p 80`),
+    # as with docker run
+    r.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD")
     r.set_defaults(func=cmd_run)
     ls = verbs.add_parser("ls", aliases=["ps"], help="list containers")
     ls.add_argument("-a", "--all", action="store_true")
@@ -79,9 +82,12 @@ def register(sub):
     ex.add_argument("-e", "--env", action="append", default=[])
     ex.add_argument("-w", "--workdir")
     ex.add_argument("ref", metavar="CONTAINER")
-    ex.add_argument("cmd", nargs="+", metavar="CMD")
+    ex.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD")
     ex.set_defaults(func=cmd_exec)
     sa = verbs.add_parser("stats", help="a docker-stats-like table of running containers")
+    sa.add_argument("--no-stream", action="store_true",
+                    help="accepted as docker stats has it: the table is always one snapshot "
+                         "(hv top shows them live)")
     sa.set_defaults(func=cmd_stats)
     cm = verbs.add_parser("commit", help="a container's writable layer as a new image")
     cm.add_argument("ref", metavar="CONTAINER")
@@ -229,6 +235,8 @@ def cmd_logs(args):
 
 
 def cmd_exec(args):
+    if not args.cmd:
+        raise UsageError("exec needs a command to run (hv container exec CONTAINER CMD ...)")
     ch, _ = _request("exec", ref=args.ref, argv=args.cmd, interactive=args.interactive,
                      tty=args.tty, env=args.env, workdir=args.workdir)
     return _stream(ch, stdin=args.interactive, tty=args.tty)
