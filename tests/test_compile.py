@@ -66,6 +66,8 @@ CHECK = r"""
 import contextlib, io, sys
 from numba.core.registry import CPUDispatcher
 from hypervisor import cli
+from hypervisor.commands import warmup
+warmup._two_processes = lambda: None        # all compiled here, where the signatures are seen
 for argv in (["run", "hello"], ["run", "trapstorm"], ["run", "bench-small"]):
     with contextlib.redirect_stdout(io.StringIO()):
         try:
@@ -85,15 +87,38 @@ print("\n".join(many))
 """
 
 
+def _cold(script):
+    with tempfile.TemporaryDirectory() as cache:
+        return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                              text=True, timeout=600, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "NUMBA_CACHE_DIR": cache})
+
+
 def test_each_hart_function_is_compiled_once():
     """Three guests (console, a trap storm, Sv32 compute) through `hv run`, compiled afresh
     (an empty numba cache: a cached hart loads without its callees): every jitted function
     of the package has one signature (one compile of its call tree).  ~10 s."""
-    with tempfile.TemporaryDirectory() as cache:
-        out = subprocess.run([sys.executable, "-c", CHECK], cwd=ROOT, capture_output=True,
-                             text=True, timeout=600, stdin=subprocess.DEVNULL,
-                             env={**os.environ, "NUMBA_CACHE_DIR": cache})
+    out = _cold(CHECK)
     assert out.returncode == 0, out.stderr[-2000:]
     compiled, *many = out.stdout.strip().split("\n")
     assert int(compiled) >= 30              # the hart and its callees were compiled
     assert [m for m in many if m] == []
+
+
+HELPER = r"""
+import io
+from hypervisor import access, cpu, csr
+from hypervisor.commands import warmup
+warmup.compile_hart(io.StringIO())
+for d in (access.exec_mem, csr.exec_system, cpu._run):
+    print(sum(d.stats.cache_hits.values()), sum(d.stats.cache_misses.values()))
+"""
+
+
+def test_a_cold_start_compiles_the_slow_paths_in_a_helper_process():
+    """The warm-up's helper process compiled exec_mem and exec_system into the cache (this
+    process loaded them, compiled none), and the main loop here: ~10 s."""
+    out = _cold(HELPER)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = [tuple(map(int, line.split())) for line in out.stdout.split("\n") if line]
+    assert rows == [(1, 0), (1, 0), (0, 1)]
