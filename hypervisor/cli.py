@@ -28,6 +28,7 @@ COMMANDS = (
     "hypervisor.tui.commands",      # hv top
     "hypervisor.images.commands",   # hv image ..., hv push, hv pull (OCI images)
     "hypervisor.kernel.commands",   # hv container, hv network
+    "hypervisor.labs.commands",     # hv lab
 )
 
 # command -> the module in COMMANDS that registers it: a hint to import only that one
@@ -39,6 +40,7 @@ PROVIDES = {
     "image": "hypervisor.images.commands", "push": "hypervisor.images.commands",
     "pull": "hypervisor.images.commands",
     "container": "hypervisor.kernel.commands", "network": "hypervisor.kernel.commands",
+    "lab": "hypervisor.labs.commands",
 }
 
 

@@ -4,17 +4,19 @@ buffering, bad operator input, --timeout covering the load, and --debug.
 Pipes and closed descriptors are only real in a real process: these tests run
 `python -m hypervisor.cli` in a subprocess (from this worktree), each with a timeout, so a hang
 is a failure rather than a stuck suite."""
+import io
 import os
 import signal
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
 
 from hypervisor import monitor
 from hypervisor.cli import main
-from hypervisor.console import LinePrefixer
+from hypervisor.commands.consoles import Consoles
 from guestbuild import SHUTDOWN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,30 +134,47 @@ def test_timeout_covers_loading_the_images(tmp_path):
 
 
 # ------------------------------------------------------------------ item 6: bounded buffering
-def test_line_prefixer_flushes_a_long_partial_line_and_keeps_little():
-    lines = []
-    p = LinePrefixer("[vm1] ", lines.append)
+class _FakeVM:
+    """What Consoles reads of a VM: a name, an id and a console with listeners."""
+    def __init__(self, vm_id, name):
+        self.id, self.name = vm_id, name
+        self.console = types.SimpleNamespace(listeners=[])
+
+
+def _tagged_console(tag):
+    """The line cutter hv run uses for several VMs (consoles._Lines), writing into a list."""
+    out = io.StringIO()
+    vms = [_FakeVM(1, tag), _FakeVM(2, "other")]
+    consoles = Consoles(vms, out=out).attach()
+    feed = consoles._listeners[0]
+    return feed, consoles, out
+
+
+def test_several_vms_console_flushes_a_long_partial_line_and_keeps_little():
+    feed, consoles, out = _tagged_console("vm1")
     chunk = b"x" * 4000
     for _ in range(50 * 1024 * 1024 // len(chunk)):     # 50 MiB without a newline
-        p(chunk)
-        assert len(p._partial) < 4096
-    p(b"end\n")
-    p.flush()
-    assert all(len(line) <= len("[vm1] ") + 4096 + 1 for line in lines)
-    text = "".join(line[len("[vm1] "):].rstrip("\n") for line in lines)
+        feed(chunk)
+        assert len(feed._partial) < 4096
+    feed(b"end\n")
+    consoles.flush()
+    lines = out.getvalue().splitlines()
+    assert all(len(line) <= len("[vm1] ") + 4096 for line in lines)
+    text = "".join(line[len("[vm1] "):] for line in lines)
     assert text == "x" * (len(chunk) * (50 * 1024 * 1024 // len(chunk))) + "end"
 
 
-def test_line_prefixer_splits_lines_and_never_cuts_a_character():
-    lines = []
-    p = LinePrefixer("> ", lines.append)
-    p(b"one\r\ntw")
-    p(b"o\nthree")
-    assert lines == ["> one\n", "> two\n"]
-    p("é".encode() * 3000)              # 6000 bytes: flushed at a character boundary
-    p.flush()
-    assert "\ufffd" not in "".join(lines)
-    assert "".join(lines[2:]).replace("> ", "").replace("\n", "") == "three" + "é" * 3000
+def test_several_vms_console_splits_lines_and_never_cuts_a_character():
+    feed, consoles, out = _tagged_console("vm1")
+    feed(b"one\r\ntw")
+    feed(b"o\nthree")
+    assert out.getvalue() == "[vm1] one\n[vm1] two\n"
+    feed("\u00e9".encode() * 3000)     # 6000 bytes: flushed at a character boundary
+    consoles.flush()
+    text = out.getvalue()
+    assert "\ufffd" not in text
+    rows = text.splitlines()[2:]
+    assert "".join(r[len("[vm1] "):] for r in rows) == "three" + "\u00e9" * 3000
 
 
 # ------------------------------------------------------------------ item 7: operator input

@@ -160,8 +160,41 @@ test_engine.__test__ = False            # a helper, not a test
 def make_app(engine, clock=None, **kwargs):
     choices = [ImageChoice("spin", "prints dots (test guest)", elf("SPIN")),
                ImageChoice("echo", "echoes the UART (test guest)", elf("ECHO"))]
+    kwargs.setdefault("container_choices", ())     # not the user's image store
     return HvTop(engine, mem=MEM, poll_interval=None, clock=clock or FakeClock(),
                  choices=choices, **kwargs)
+
+
+# ---------------------------------------------------------------------- containers
+_busybox = {}
+
+
+@pytest.fixture
+def oci_store(tmp_path_factory, monkeypatch):
+    """One image store for the session ($HV_STORE), busybox:1.35 seeded into it once from
+    the bundled userland (skips if that is not installed)."""
+    from hypervisor.images import seed
+    if "busybox:1.35" not in seed.available():
+        pytest.skip("the bundled userland (busybox:1.35) is not installed")
+    if "root" not in _busybox:
+        _busybox["root"] = tmp_path_factory.mktemp("hv-top-store") / "store"
+    monkeypatch.setenv("HV_STORE", str(_busybox["root"]))
+    return _busybox["root"]
+
+
+def busybox():
+    """busybox:1.35 of the session's store, resolved once (its tree is read once too)."""
+    if "image" not in _busybox:
+        from hypervisor.kernel import imageref
+        _busybox["image"] = imageref.resolve("busybox:1.35")
+    return _busybox["image"]
+
+
+def container(app, argv, start=True):
+    """A busybox:1.35 container made by hv top (as its picker does)."""
+    c = app.new_container("busybox:1.35", argv, start=start, image=busybox())
+    assert not isinstance(c, str), c
+    return c
 
 
 def advance(app, engine, clock, rounds=10, insns=(20_000,), cpu_ms=(25,)):

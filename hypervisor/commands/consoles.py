@@ -152,8 +152,15 @@ class _Lines:
             self._end_line()
             start = nl + 1
         self._partial += data[start:]
-        if len(self._partial) >= LINE_LIMIT:
-            self._end_line()
+        if len(self._partial) >= LINE_LIMIT and self._shown:
+            self._end_line()                # the live VM's line is on the screen already
+        elif len(self._partial) >= LINE_LIMIT:
+            while len(self._partial) >= LINE_LIMIT:     # a guest that never ends its line:
+                cut = char_boundary(self._partial, LINE_LIMIT)  # lines of LINE_LIMIT bytes,
+                rest = self._partial[cut:]                      # cut between characters
+                del self._partial[cut:]
+                self._end_line()
+                self._partial += rest
         elif self._partial and self.consoles.live is self.vm:
             new = self._partial[self._shown:]
             if new:
@@ -172,6 +179,16 @@ class _Lines:
     def flush(self):
         if self._partial:
             self._end_line()
+
+
+def char_boundary(buf, limit):
+    """The largest cut <= limit that does not split a UTF-8 sequence (any cut if none)."""
+    if limit >= len(buf):
+        return limit
+    cut = limit
+    while cut > limit - 4 and cut > 0 and buf[cut] & 0xC0 == 0x80:   # a continuation byte
+        cut -= 1
+    return cut if cut > limit - 4 and cut > 0 else limit
 
 
 def _text(data):

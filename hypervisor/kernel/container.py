@@ -42,7 +42,10 @@ TRAMPOLINE_CODE = np.array([0x08B00893, 0x00000073, 0, 0,
                             0x7FF00893, 0x00000073, 0xFFDFF06F], dtype=np.uint32)
 
 
-ProcessView = collections.namedtuple("ProcessView", "pid name state")
+# hv top's rows under a container (ppid, pages and syscalls added for it; defaulted, so
+# a three-field ProcessView still works)
+ProcessView = collections.namedtuple("ProcessView", "pid name state ppid pages syscalls",
+                                     defaults=(0, 0, 0))
 _ImageName = collections.namedtuple("_ImageName", "name")
 
 
@@ -390,8 +393,10 @@ class Container(Instance):
 
     @property
     def processes(self):
-        """The container's processes as rows under it in hv top: pid, name, state."""
-        return [ProcessView(q.pid, q.name(), q.state) for q in list(self.procs.values())]
+        """The container's processes as rows under it in hv top: pid, name, state (ps's
+        letter), ppid, resident pages, system calls made."""
+        return [ProcessView(q.pid, q.name(), q.state, q.parent.pid if q.parent else 0,
+                            q.rss_pages, q.syscalls) for q in list(self.procs.values())]
 
     def stats(self):
         out = super().stats()

@@ -15,11 +15,19 @@ resolution is the poll interval: an honest "how many exits of each cause in each
 
 A minute of samples is kept per VM in a ring whose window is always one contiguous slice.
 
+A container (kernel/container.py) is an instance like a VM, so it has all of the above; its
+exits are its system calls and page faults (each one exit to the shared kernel), so the
+sampler also keeps what matters for it: system calls and page faults per second, the calls
+by name (total and rate over the last second), the missing ones (answered -ENOSYS), and its
+processes, each with its resident memory and its system calls per second.  The counters are
+read with one C-level copy each (``dict(counter)``), which a worker thread cannot tear.
+
 Each poll also makes a Snapshot: every instance's figures and state (status, pages, weight,
 cap, pc, ...) and a copy of the host's page owners.  The table, the memory map, the sparklines,
 the exits panel and the title all draw from that one snapshot, never from the live instances,
 so they cannot disagree (a worker may change an instance between two widgets' reads).
 """
+import collections
 import time
 
 import numpy as np
@@ -47,14 +55,16 @@ class Ring:
         self.host_ns = np.zeros(2 * capacity, dtype=np.int64)
         self.instret = np.zeros(2 * capacity, dtype=np.int64)
         self.exits = np.zeros((2 * capacity, S.N_EXITS), dtype=np.int64)
+        self.kernel = np.zeros((2 * capacity, 2), dtype=np.int64)   # a container's calls, faults
 
-    def add(self, t, host_ns, instret, exits):
+    def add(self, t, host_ns, instret, exits, kernel=(0, 0)):
         i = self.n % self.capacity
         for j in (i, i + self.capacity):
             self.t[j] = t
             self.host_ns[j] = host_ns
             self.instret[j] = instret
             self.exits[j] = exits
+            self.kernel[j] = kernel
         self.n += 1
 
     def clear(self):
@@ -88,16 +98,42 @@ def state_words(inst):
     return outcome, "" if redundant else inst.reason
 
 
+PROCESS_STATES = {"R": "running", "S": "sleeping", "T": "stopped", "Z": "zombie"}
+
+
 class Child:
-    """A row under an instance in the table: today nothing has any; a container's processes
-    will (read from ``inst.processes``: objects with ``pid``, ``name`` and ``state``)."""
-    __slots__ = ("key", "pid", "name", "state")
+    """A row under an instance in the table: one of a container's processes (read from
+    ``inst.processes``: objects with ``pid``, ``name``, ``state`` and, if they have them,
+    ``ppid``, ``pages`` and ``syscalls``).  ``depth`` is its depth in the process tree."""
+    __slots__ = ("key", "pid", "ppid", "name", "state", "pages", "syscalls", "rate", "depth")
 
     def __init__(self, parent_id, proc):
         self.pid = int(getattr(proc, "pid", 0))
         self.key = f"{parent_id}/{self.pid}"
+        self.ppid = int(getattr(proc, "ppid", 0) or 0)
         self.name = str(getattr(proc, "name", ""))
-        self.state = str(getattr(proc, "state", ""))
+        state = str(getattr(proc, "state", ""))
+        self.state = PROCESS_STATES.get(state, state)
+        self.pages = int(getattr(proc, "pages", 0) or 0)
+        self.syscalls = int(getattr(proc, "syscalls", 0) or 0)
+        self.rate = 0.0                 # system calls per second (set by the sampler)
+        self.depth = 0
+
+
+def process_tree(children):
+    """The processes in tree order (each under its parent, siblings by pid), with depths."""
+    by_pid = {c.pid: c for c in children}
+    kids = collections.defaultdict(list)
+    roots = []
+    for c in sorted(children, key=lambda c: c.pid):
+        (kids[c.ppid] if c.ppid in by_pid and c.ppid != c.pid else roots).append(c)
+    out, stack = [], [(c, 0) for c in reversed(roots)]
+    while stack:
+        c, depth = stack.pop()
+        c.depth = depth
+        out.append(c)
+        stack += [(k, depth + 1) for k in reversed(kids.pop(c.pid, ()))]
+    return out
 
 
 class VMSample:
@@ -106,7 +142,8 @@ class VMSample:
     __slots__ = ("id", "name", "kind", "image", "status", "word", "detail", "outcome", "done",
                  "idle", "cpu", "mips", "instructions", "exit_rate", "top_cause", "exit_totals",
                  "exit_rates", "pages", "mem", "host_share", "weight", "cap", "pc", "priv",
-                 "children")
+                 "children", "syscalls", "syscall_rate", "faults", "fault_rate", "calls",
+                 "missing", "pid", "process", "nprocs", "command", "child_rates")
 
     def __init__(self, inst_id):
         self.id = inst_id
@@ -117,6 +154,14 @@ class VMSample:
         self.top_cause = ""
         self.exit_totals = np.zeros(S.N_EXITS, dtype=np.int64)
         self.exit_rates = np.zeros(S.N_EXITS)
+        # a container's: its system calls and page faults (totals and per second), the calls
+        # by name and the missing ones [(name, total, per second)], busiest first
+        self.syscalls = self.faults = 0
+        self.syscall_rate = self.fault_rate = 0.0
+        self.calls, self.missing = [], []
+        self.child_rates = {}           # pid -> system calls per second
+        self.children = ()
+        self.nprocs = 0
 
     def read_state(self, inst, npages):
         self.name = inst.name
@@ -136,11 +181,27 @@ class VMSample:
         st = inst.st
         self.pc = int(st[S.PC])
         self.priv = "S" if st[S.PRIV] == S.PRIV_S else "U"
-        self.children = tuple(Child(inst.id, p) for p in getattr(inst, "processes", None) or ())
+        current = getattr(inst, "current", None)        # a container's process on the hart
+        self.pid = getattr(current, "pid", None)
+        self.process = current.name() if current is not None else ""
+        config = getattr(inst, "config", None)
+        self.command = " ".join(getattr(config, "argv", None) or ())
+        try:
+            procs = list(getattr(inst, "processes", None) or ())
+        except (AttributeError, RuntimeError):          # torn by a worker: keep the last
+            return
+        children = [Child(inst.id, p) for p in procs]
+        for c in children:
+            c.rate = self.child_rates.get(c.pid, 0.0)
+        self.children = tuple(process_tree(children))
+        self.nprocs = sum(1 for c in children if c.state != "zombie")
 
     @property
     def alloc_bytes(self):
         return self.pages * PAGE_SIZE
+
+
+CallSample = collections.namedtuple("CallSample", "t syscalls faults by_nr missing by_pid")
 
 
 class Snapshot:
@@ -176,6 +237,7 @@ class Sampler:
         self.earlier = {}               # vm id -> instructions retired before its restarts
         self.removed = 0                # instructions retired by VMs no longer listed
         self.snapshot = Snapshot(0.0)
+        self.calls = {}                 # container id -> deque of CallSample, the last second
 
     @property
     def metrics(self):
@@ -200,17 +262,54 @@ class Sampler:
                 last = int(ring.instret[ring._end() - 1])
                 self.earlier[vm.id] = self.earlier.get(vm.id, 0) + last
                 ring.clear()
-            ring.add(now, vm.host_ns, instret, exits)
+            kernel = (int(getattr(vm, "syscalls", 0)), int(getattr(vm, "faults", 0))) \
+                if vm.kind == "container" else (0, 0)
+            ring.add(now, vm.host_ns, instret, exits, kernel)
             m = snap.vms[vm.id] = VMSample(vm.id)
             self._rates(ring, m)
             m.instructions = instret
             m.exit_totals = exits
+            if vm.kind == "container":
+                self._kernel_figures(vm, m, now)
         for gone in set(self.rings) - set(snap.vms):
+            self.calls.pop(gone, None)
             ring = self.rings.pop(gone)
             self.removed += self.earlier.pop(gone, 0) + int(ring.instret[ring._end() - 1])
         self.snapshot = snap
         self._read_states(snap)
         return snap
+
+    def _kernel_figures(self, c, m, now):
+        """A container's system calls, page faults, calls by name, missing calls and its
+        processes' calls, with their rates over the last second (like every other rate)."""
+        try:
+            sample = CallSample(now, int(c.syscalls), int(c.faults), dict(c.syscall_counts),
+                                dict(c.missing), {p.pid: int(getattr(p, "syscalls", 0))
+                                                  for p in c.processes})
+        except (AttributeError, RuntimeError):          # torn by a worker: no figures now
+            return
+        k = int(round(RATE_WINDOW / self.period)) + 1
+        hist = self.calls.get(c.id)
+        if hist is None or (hist and sample.syscalls < hist[-1].syscalls):
+            hist = self.calls[c.id] = collections.deque(maxlen=k)    # new, or restarted
+        hist.append(sample)
+        old = hist[0]
+        dt = sample.t - old.t
+        m.syscalls, m.faults = sample.syscalls, sample.faults
+        name = c.kernel.name_of
+
+        def per_s(now_n, then_n):
+            return (now_n - then_n) / dt if dt > 0 else 0.0
+        m.syscall_rate = per_s(sample.syscalls, old.syscalls)
+        m.fault_rate = per_s(sample.faults, old.faults)
+        m.calls = sorted(((name(nr), n, per_s(n, old.by_nr.get(nr, 0)))
+                          for nr, n in sample.by_nr.items()),
+                         key=lambda x: (-x[2], -x[1], x[0]))
+        m.missing = sorted(((name(nr), n, per_s(n, old.missing.get(nr, 0)))
+                            for nr, n in sample.missing.items()),
+                           key=lambda x: (-x[1], -x[2], x[0]))
+        m.child_rates = {pid: per_s(n, old.by_pid.get(pid, n))
+                         for pid, n in sample.by_pid.items()}
 
     def restate(self):
         """Re-read every instance's state (status, pages, weight, cap, ...) and the host's
@@ -266,6 +365,19 @@ class Sampler:
         dt = np.diff(t)
         dt[dt <= 0] = np.inf
         return np.clip(np.diff(host_ns) / 1e9 / dt, 0.0, 1.0)
+
+    def kernel_deltas(self, vm_id, intervals):
+        """A container's system calls and page faults in each of the last ``intervals`` poll
+        intervals: shape (intervals, 2), as exit_deltas."""
+        out = np.zeros((intervals, 2), dtype=np.int64)
+        ring = self.rings.get(vm_id)
+        if ring is None or len(ring) < 2:
+            return out
+        k = min(intervals + 1, len(ring))
+        end = ring._end()
+        d = np.maximum(np.diff(ring.kernel[end - k:end], axis=0), 0)
+        out[intervals - len(d):] = d
+        return out
 
     def exit_deltas(self, vm_id, intervals):
         """Exits by cause in each of the last ``intervals`` poll intervals: an array of shape

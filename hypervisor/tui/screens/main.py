@@ -1,11 +1,16 @@
-"""The main screen: the instance table, the host memory map, CPU sparklines, and the selected
-VM's console, exits by cause and trap timeline.  Its keys steer the selected VM.
+"""The main screen: the instance table (VMs and containers), the host memory map, CPU
+sparklines, and the selected instance's console, exits by cause (a container: its system
+calls) and trap timeline.  Its keys steer the selected instance.
 
 Two layouts, picked from the terminal's size at each resize:
 
     full     (at least 120x38)  table / memory map | sparklines / detail / console | exits | timeline
     compact  (anything smaller) table / detail / console | one side panel, `v` picks which
                                 (exits, timeline, memory map, CPU sparklines)
+
+The console gets the width first: 80 characters (a Linux console's, a shell's) if the
+terminal has room for that beside the side panels at their least widths, and the panels
+share what is left up to their own widths (console_widths()).
 
 Every panel draws from the same Snapshot (sampler.py): the one taken at the last poll, with
 the states re-read after a key.  So the table and the panels never disagree."""
@@ -17,7 +22,7 @@ from textual.widgets import Input
 from ...lifecycle import CREATED, PAUSED, RUNNING
 from ...memory import PAGE_SIZE
 from ..sampler import fmt_bytes
-from ..widgets import LinePanel, set_titles, state_style, vm_colour
+from ..widgets import LinePanel, colour_of, set_titles, state_style
 from ..widgets.console_view import ConsoleView
 from ..widgets.exits_panel import ExitsPanel
 from ..widgets.key_bar import KeyBar
@@ -25,6 +30,7 @@ from ..widgets.memory_map import MemoryMap
 from ..widgets.sparklines import CpuSparklines
 from ..widgets.trap_timeline import TrapTimeline
 from ..widgets.vm_table import VMTable, state_rank
+from .command import CommandScreen
 from .confirm_kill import ConfirmKillScreen
 from .help import HelpScreen
 from .picker import PickerScreen
@@ -33,8 +39,9 @@ from .step import StepScreen
 MIN_WEIGHT, MAX_WEIGHT = 16, 16384
 FULL_SIZE = (120, 38)           # the smallest terminal for the full layout
 SIDE_PANELS = ("exits", "timeline", "memmap-c", "sparks-c")
+SIDE_CYCLE = SIDE_PANELS + ("none",)    # v: the next; none gives the console the width
 SIDE_NAMES = {"exits": "exits", "timeline": "timeline", "memmap-c": "memory map",
-              "sparks-c": "CPU sparklines"}
+              "sparks-c": "CPU sparklines", "none": "none (the console the whole width)"}
 FULL_BOTTOM, COMPACT_BOTTOM = 15, 8     # the least height of the bottom row
 
 # the key bar, most useful first (what does not fit is dropped from the end; the help screen
@@ -44,7 +51,20 @@ TABLE_KEYS = (("⏎", "console", "console"), ("p", "pause", "pause"), ("k", "kil
               ("n", "new", "new"), ("+-", "weight", "weight(2)"), ("c", "cap", "cap"),
               ("m", "map", "map_zoom"), ("/", "filter", "filter"), ("<>", "sort", "sort_column(1)"),
               ("x", "remove", "remove"), ("z", "full console", "zoom"))
-CONSOLE_KEYS = (("esc", "back to the table", "leave_console"), ("pgup pgdn", "scroll", ""))
+CONSOLE_KEYS = (("^]", "back to the table", "leave_console"), ("pgup pgdn", "scroll", ""))
+CONSOLE_WANT = 82               # 80 characters and the border
+SIDE_WIDTH = (32, 38)           # compact: the side panel's least and most width
+EXITS_WIDTH = 34                # full: the exits panel (fixed) and the timeline (least, most)
+TIMELINE_WIDTH = (30, 46)
+
+
+def console_widths(width, compact):
+    """{panel id: width} for the bottom row: the console gets CONSOLE_WANT first when the
+    panels can keep their least widths; they share the rest, up to their most."""
+    if compact:
+        return {"side": max(SIDE_WIDTH[0], min(SIDE_WIDTH[1], width - CONSOLE_WANT))}
+    timeline = max(TIMELINE_WIDTH[0], min(TIMELINE_WIDTH[1], width - EXITS_WIDTH - CONSOLE_WANT))
+    return {"exits": EXITS_WIDTH, "timeline": timeline}
 
 
 def next_cap(cap):
@@ -69,14 +89,18 @@ class TitleBar(LinePanel):
         width = self.content_size.width
         if snap is None or width <= 0:
             return [[(" hv top", "bold")]]
-        n = len(snap.vms)
+        kinds = [m.kind for m in snap.vms.values()]
+        n, k = kinds.count("vm"), kinds.count("container")
+        what = f" · {n} VM{'s' * (n != 1)}"
+        if k:
+            what += f", {k} container{'s' * (k != 1)}"
         counts = {}
         for m in snap.vms.values():
             word = m.word.split(" ")[0]
             counts[word] = counts.get(word, 0) + 1
         states = ", ".join(f"{counts[w]} {w}" for w in sorted(counts, key=state_rank))
         used = (snap.npages - snap.free_pages) * PAGE_SIZE
-        parts = [(" hv top", "bold"), (f" · {n} VM{'s' * (n != 1)}", ""),
+        parts = [(" hv top", "bold"), (what, ""),
                  (f": {states}" if states else "", ""),
                  (f" · host memory {fmt_bytes(used)} of {fmt_bytes(snap.npages * PAGE_SIZE)}",
                   ""), (f" · every {int(self.period * 1000)} ms", "dim")]
@@ -93,7 +117,8 @@ class DetailLine(LinePanel):
         m = self.sample
         if m is None:
             return [[("no VM selected", "dim")]]
-        line = [(f" {m.name} ", f"bold {vm_colour(m.id)}")]
+        line = [(f" {m.name} ", f"bold {colour_of(m)}")]
+        container = m.kind == "container"
         if m.kind != "vm":
             line.append((f"{m.kind} ", "dim"))
         if m.image:
@@ -102,8 +127,15 @@ class DetailLine(LinePanel):
         if m.detail and m.detail not in m.outcome:
             line.append((f" ({m.detail})", "dim"))
         if m.word == "idle":
-            line.append((" (waiting in wfi)", "dim"))
-        if not m.done:
+            line.append((" (every process sleeps)" if container else " (waiting in wfi)",
+                         "dim"))
+        if container:
+            line.append((f"  {m.nprocs} process{'es' * (m.nprocs != 1)}", "dim"))
+            if not m.done and m.pid is not None:
+                line.append((f"  on the hart: pid {m.pid} {m.process}", "dim"))
+            if m.command:
+                line.append((f"  $ {m.command}", "dim"))
+        elif not m.done:
             line.append((f"  pc {m.pc:#010x} {m.priv}-mode", "dim"))
         return [line]
 
@@ -191,6 +223,14 @@ class MainScreen(Screen):
         self.set_class(compact, "-compact")
         for name in SIDE_PANELS:
             self.set_class(compact and self.side == name, f"-side-{name}")
+        widths = console_widths(width, compact)
+        for name in SIDE_PANELS:
+            want = widths.get("side") if compact else widths.get(name)
+            if want is None:
+                continue
+            panel = self.query_one(f"#bottom > #{name}")
+            if panel.styles.width is None or panel.styles.width.value != want:
+                panel.styles.width = want       # a layout change: only when it changes
         self._fit_table()
         self.update_keys()
 
@@ -262,7 +302,7 @@ class MainScreen(Screen):
             self.console.focus()
 
     def action_zoom(self):
-        """The console full screen (escape comes back)."""
+        """The console full screen (ctrl+] comes back)."""
         if self.selected_vm() is not None:
             self.console.focus()
             self.maximize(self.console)
@@ -283,8 +323,8 @@ class MainScreen(Screen):
     # ------------------------------------------------------------------ panels
     def action_side_panel(self):
         """Compact layout: show the next side panel."""
-        i = SIDE_PANELS.index(self.side)
-        self.side = SIDE_PANELS[(i + 1) % len(SIDE_PANELS)]
+        i = SIDE_CYCLE.index(self.side)
+        self.side = SIDE_CYCLE[(i + 1) % len(SIDE_CYCLE)]
         self._layout()
         if self.compact:
             self.notify(f"side panel: {SIDE_NAMES[self.side]} (v: next)", timeout=1.5)
@@ -361,6 +401,15 @@ class MainScreen(Screen):
         vm = self._vm_or_say()
         if vm is None:
             return
+        if vm.kind == "container":
+            new = self.app.restart_container(vm)
+            if isinstance(new, str):
+                self.notify(new, severity="error")
+            self.refresh_view()
+            if not isinstance(new, str):
+                self.table.select_id(new.id)
+                self.update_view()
+            return
         try:
             self.app.engine.restart(vm)
         except Exception as exc:        # noqa: BLE001  (out of memory at boot, ...)
@@ -402,14 +451,34 @@ class MainScreen(Screen):
         def picked(choice):
             if choice is None:
                 return
-            vm = self.app.new_vm(choice)
-            if isinstance(vm, str):
-                self.notify(vm, severity="error")
+            if choice.kind == "container":
+                self.app.push_screen(CommandScreen(choice),
+                                     lambda argv: self._run_container(choice, argv))
                 return
-            self.refresh_view()
-            self.table.select_id(vm.id)
-            self.update_view()
+            self.made(self.app.new_vm(choice))
         self.app.push_screen(PickerScreen(choices), picked)
+
+    def _run_container(self, choice, argv):
+        """Make the container in a worker thread (resolving an image may seed it into the
+        store first, a second or so), then select it."""
+        if argv is None:
+            return
+        app = self.app
+        self.notify(f"starting a container of {choice.name}…", timeout=2)
+
+        def work():
+            made = app.new_container(choice.source, argv)
+            app.call_from_thread(self.made, made)
+        self.run_worker(work, thread=True, group="containers", name=f"run {choice.name}")
+
+    def made(self, inst):
+        """A VM or container was made from the picker: select it (or say why not)."""
+        if isinstance(inst, str):
+            self.notify(inst, severity="error")
+            return
+        self.refresh_view()
+        self.table.select_id(inst.id)
+        self.update_view()
 
     def action_step(self):
         vm = self._vm_or_say()

@@ -1,5 +1,6 @@
-"""`s`: single-step a paused VM.  Shows the next instruction (disassembled when hvlab's
-disassembler is there, else its hex word) and the registers, highlighting what the last step
+"""`s`: single-step a paused VM (or container).  Shows the next instruction (disassembled
+when hvlab's disassembler is there, else its hex word: 4 digits for a 16-bit compressed
+instruction, 8 for a 32-bit one) and the registers, highlighting what the last step
 changed.  Each step runs through engine.step on the UI thread (the VM is paused, so no worker
 touches it): exits are handled as usual."""
 import bisect
@@ -52,10 +53,31 @@ def translate(vm, va):
     return None
 
 
-def fetch(vm, pc):
-    gpa = translate(vm, pc)
-    raw = vm.read_guest(gpa, 4) if gpa is not None else None
+def _length(parcel):
+    try:
+        from ...isa.compressed import instruction_length
+    except ImportError:                 # a build without the C extension: Vol. I sec. 1.5
+        return 4 if parcel & 3 == 3 else 2
+    return instruction_length(parcel)
+
+
+def _read16(vm, va):
+    gpa = translate(vm, va)
+    raw = vm.read_guest(gpa, 2) if gpa is not None else None
     return int.from_bytes(raw, "little") if raw is not None else None
+
+
+def fetch(vm, pc):
+    """(instruction, its length in bytes) at pc, fetched as the hart does: the first 16-bit
+    parcel says whether it is a compressed instruction (2 bytes) or a 32-bit one, whose upper
+    half may lie on the next page; None when the fetch would fault."""
+    low = _read16(vm, pc)
+    if low is None:
+        return None
+    if _length(low) == 2:
+        return low, 2
+    high = _read16(vm, (pc + 2) & 0xFFFFFFFF)
+    return (low | high << 16, 4) if high is not None else None
 
 
 def symbol_at(symbols, pc):
@@ -73,16 +95,19 @@ def symbol_at(symbols, pc):
 def describe(vm, pc, disassemble=None):
     """'pc: word  text' for the instruction at pc.  A symbol in <> in the text is what the
     disassembler found for an operand (a branch or jump target), as in objdump."""
-    word = fetch(vm, pc)
-    if word is None:
+    fetched = fetch(vm, pc)
+    if fetched is None:
         return f"{pc:08x}: (not mapped: the fetch would fault)"
+    word, size = fetched
     text = ""
     if disassemble is not None:
         try:
             text = disassemble(word, pc=pc, symbols=getattr(vm.image, "symbols", None))
         except Exception:               # noqa: BLE001  (a disassembler bug must not kill the UI)
             text = ""
-    return f"{pc:08x}: {word:08x}  {text or '(no disassembler: hex word shown)'}"
+    # as objdump: 4 hex digits for a 16-bit parcel, 8 for a 32-bit word (padded to align)
+    hexed = f"{word:04x}    " if size == 2 else f"{word:08x}"
+    return f"{pc:08x}: {hexed}  {text or '(no disassembler: hex word shown)'}"
 
 
 class StepScreen(ModalScreen):

@@ -7,9 +7,14 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-# one colour per VM (by id), reused in the table, the memory map and the sparklines
-VM_COLOURS = ("#5fafff", "#ffaf5f", "#87d787", "#d787d7", "#ffd75f", "#5fd7d7", "#ff8787",
-              "#afafff", "#d7af87", "#87afaf", "#afd75f", "#ff87d7")
+# one colour per instance (by id), reused in the table, the memory map and the sparklines.
+# The two kinds get two families, so the memory map tells VM pages from container pages at
+# a glance (and for most colour-blind eyes too: blue-violet against orange-yellow-green):
+# VMs cool colours, containers warm ones.
+VM_COLOURS = ("#5fafff", "#af87ff", "#5fd7d7", "#8787ff", "#d787d7", "#87afd7", "#00afd7",
+              "#afafff")
+CONTAINER_COLOURS = ("#ffaf5f", "#d7d75f", "#87d787", "#ff8787", "#d7af87", "#afd75f",
+                     "#ffd75f", "#ff875f")
 MONITOR_COLOUR = "#ffffff"
 FREE_COLOUR = "#4e4e4e"
 
@@ -21,7 +26,7 @@ CAUSE_COLOURS = ("#5f87ff", "#5fafff", "#af87ff", "#8a8a8a", "#d787af", "#87d787
 STATE_STYLES = {"running": "green", "idle": "cyan", "paused": "yellow", "created": "blue",
                 "passed": "bold green", "failed": "bold red", "crashed": "bold red",
                 "killed": "bright_black", "timed": "yellow", "stopped": "bright_black",
-                "halted": "bright_black"}
+                "halted": "bright_black", "sleeping": "cyan", "zombie": "bright_black"}
 
 
 def state_style(word):
@@ -36,8 +41,15 @@ def set_titles(widget, title=None, subtitle=None):
         widget.border_subtitle = subtitle
 
 
-def vm_colour(vm_id):
-    return VM_COLOURS[(vm_id - 1) % len(VM_COLOURS)]
+def vm_colour(vm_id, kind="vm"):
+    """The colour of instance ``vm_id``: from the VMs' family, or the containers' one."""
+    family = CONTAINER_COLOURS if kind == "container" else VM_COLOURS
+    return family[(vm_id - 1) % len(family)]
+
+
+def colour_of(sample):
+    """The colour of a VMSample (its id and kind)."""
+    return vm_colour(sample.id, getattr(sample, "kind", "vm"))
 
 
 

@@ -7,10 +7,13 @@ guest that echoes raw bytes (the bundled echo does) erases the character before 
 goes to the next multiple of 8, and of the ANSI escapes it keeps cursor left/right (CSI n D,
 CSI n C) and erase-in-line (CSI K); the others are dropped.  Long lines wrap.
 
-Focus it (enter on the table) and keys go to the VM's UART: printable characters as typed,
-enter as CR, backspace as DEL (what a terminal's backspace key sends), ctrl+h as BS, arrows as
-ANSI escapes.  Page up / page down, shift+arrows and the mouse wheel scroll back; escape gives
-the keys back to the table.  F1 (help) and ctrl+q (quit) still work."""
+Focus it (enter on the table) and keys go to the VM's UART (a container's terminal):
+printable characters as typed, enter as CR, backspace as DEL (what a terminal's backspace key
+sends), ctrl+h as BS, escape as ESC (vi needs it), alt+key as ESC key, arrows, home, end,
+delete and shift+tab as ANSI escapes, other ctrl keys as their control characters.  Page up /
+page down, shift+arrows and the mouse wheel scroll back.  Ctrl+] gives the keys back to the
+table (as telnet's and virsh console's escape character does; F12 too, where ctrl+] is
+awkward to type); F1 (help) and ctrl+q (quit) still work."""
 import codecs
 import re
 
@@ -24,7 +27,11 @@ _TOKEN = re.compile(r"\x1b\[([0-?]*)[ -/]*([@-~])|\x1b[@-Z\\-_]|[\x00-\x1f\x7f]|
 _PARTIAL = re.compile(r"\x1b(\[[0-?]*[ -/]*)?$")
 _NAMED = {"up": b"\x1b[A", "down": b"\x1b[B", "right": b"\x1b[C", "left": b"\x1b[D",
           "home": b"\x1b[H", "end": b"\x1b[F", "delete": b"\x1b[3~",
-          "enter": b"\r", "tab": b"\t", "backspace": b"\x7f", "ctrl+h": b"\x08"}
+          "enter": b"\r", "tab": b"\t", "backspace": b"\x7f", "ctrl+h": b"\x08",
+          "escape": b"\x1b", "shift+tab": b"\x1b[Z", "insert": b"\x1b[2~",
+          "ctrl+at": b"\x00", "ctrl+space": b"\x00"}
+LEAVE_KEYS = ("ctrl+right_square_bracket", "f12")     # back to the table
+KEEP_KEYS = ("f1", "ctrl+q")                          # help and quit, even here
 _SCROLL = {"pageup", "pagedown", "shift+up", "shift+down", "shift+home", "shift+end"}
 
 
@@ -111,7 +118,7 @@ class ConsoleView(LinePanel, can_focus=True):
     """Follows one VM's Console: ``follow(vm)`` at each poll."""
 
     class Leave(Message):
-        """Escape: the user is done typing into the console."""
+        """Ctrl+] (or F12): the user is done typing into the console."""
 
     class Typed(Message):
         def __init__(self, data):
@@ -147,6 +154,7 @@ class ConsoleView(LinePanel, can_focus=True):
             self.vm_id, self._vm_console, self._total, self.back = vm.id, console, 0, 0
             self.term.reset()
             self._changed()
+        self._size_terminal(vm)
         total, data, complete = console.since(self._total)
         if not complete:
             self.term.reset()
@@ -160,6 +168,16 @@ class ConsoleView(LinePanel, can_focus=True):
         set_titles(self, f"console · {vm.name}")
         self._subtitle()
         self.update_view()
+
+    def _size_terminal(self, vm):
+        """A container's terminal gets this pane's size (what TIOCGWINSZ answers: BusyBox's
+        line editing and vi lay out by it)."""
+        tty = getattr(vm, "tty", None)
+        width, height = self.content_size.width, self.content_size.height
+        if tty is None or width <= 0 or height <= 0 or not hasattr(tty, "cols"):
+            return
+        if (tty.cols, tty.rows) != (width, height):
+            tty.cols, tty.rows = width, height
 
     def _changed(self):
         self._version += 1
@@ -200,7 +218,7 @@ class ConsoleView(LinePanel, can_focus=True):
         if self.back:
             sub = f"{self.back} rows back · pgdn / shift+end: the end"
         elif self.has_focus:
-            sub = "keys go to its UART · esc: back"
+            sub = "keys go to the guest · ^]: back"
         else:
             sub = "enter: type here"
         set_titles(self, subtitle=sub)
@@ -232,16 +250,20 @@ class ConsoleView(LinePanel, can_focus=True):
     def on_key(self, event):
         key = event.key
         page = max(1, self.content_size.height - 1)
-        if key == "escape":
+        if key in LEAVE_KEYS:
             self.post_message(self.Leave())
+        elif key in KEEP_KEYS:
+            return
         elif key in _SCROLL:
             self.scroll_rows({"pageup": page, "pagedown": -page, "shift+up": 1,
                               "shift+down": -1, "shift+home": 1 << 30,
                               "shift+end": -(1 << 30)}[key])
         elif key in _NAMED:
             self.post_message(self.Typed(_NAMED[key]))
-        elif event.character and key not in ("f1", "ctrl+q"):
+        elif event.character:
             self.post_message(self.Typed(event.character.encode("utf-8")))
+        elif key.startswith("alt+") and len(key) == 5:
+            self.post_message(self.Typed(b"\x1b" + key[4:].encode()))    # meta sends ESC
         else:
             return
         event.stop()

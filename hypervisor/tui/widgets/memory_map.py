@@ -1,8 +1,9 @@
-"""The host memory map: the host's page array drawn as cells coloured by owning VM.
+"""The host memory map: the host's page array drawn as cells coloured by owning instance.
 
 Each cell stands for a run of consecutive host pages, a power of two of them (1, 2, 4, ...).
-Its colour is the owner holding most of those pages (the monitor, or a VM); its glyph says
-how full the run is:
+Its colour is the owner holding most of those pages (the monitor, a VM or a container: VMs
+in cool colours, containers in warm ones, and the legend names each under its kind); its
+glyph says how full the run is:
 
     ·  free     ░  up to 1/4    ▒  up to 1/2    ▓  more than 1/2    █  every page used
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from ...memory import PAGE_SIZE
 from ..sampler import fmt_bytes
-from . import FREE_COLOUR, MONITOR_COLOUR, LinePanel, set_titles, vm_colour
+from . import FREE_COLOUR, MONITOR_COLOUR, LinePanel, colour_of, set_titles, vm_colour
 
 GLYPHS = np.array(list("·░▒▓█"))
 
@@ -129,6 +130,7 @@ class MemoryMap(LinePanel):
         set_titles(self, subtitle=subtitle)
         chars = GLYPHS[glyphs(used, size)]
         styles = {-1: FREE_COLOUR, -2: MONITOR_COLOUR}
+        styles.update({m.id: colour_of(m) for m in snap.vms.values()})
         lines = []
         for row in range(0, dominant.size, width):
             owners = dominant[row:row + width]
@@ -143,18 +145,25 @@ class MemoryMap(LinePanel):
     def _legend(self, owner, width):
         ids, counts = np.unique(owner, return_counts=True)
         pages = dict(zip(ids.tolist(), counts.tolist()))
-        items = [(MONITOR_COLOUR, "monitor", pages.get(-2, 0))]
-        for m in self.snapshot.vms.values():
-            if pages.get(m.id):
-                items.append((vm_colour(m.id), m.name, pages[m.id]))
-        items.append((FREE_COLOUR, "free", pages.get(-1, 0)))
+        items = [(MONITOR_COLOUR, "monitor", pages.get(-2, 0), ""),
+                 (FREE_COLOUR, "free", pages.get(-1, 0), "")]
+        vms = [m for m in self.snapshot.vms.values() if pages.get(m.id)]
+        mixed = any(m.kind == "container" for m in vms)     # say which kind is which
+        for kind, heading in (("vm", "VMs: "), ("container", "containers: ")):
+            group = [m for m in vms if m.kind == kind]
+            heading = heading if mixed else ""
+            for i, m in enumerate(group):
+                items.append((colour_of(m), m.name, pages[m.id], heading if i == 0 else ""))
         lines, line, used = [], [], 0
-        for colour, name, n in items:
+        for colour, name, n, heading in items:
             label = f"{name} {fmt_bytes(n * PAGE_SIZE)}  "
-            if used and used + 2 + len(label) > width:
+            size = len(heading) + 2 + len(label)
+            if used and used + size > width:
                 lines.append(line)
                 line, used = [], 0
+            if heading:
+                line.append((heading, "dim"))
             line += [("█ ", colour), (label, "")]
-            used += 2 + len(label)
+            used += size
         lines.append(line)
         return lines

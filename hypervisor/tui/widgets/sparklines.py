@@ -5,7 +5,7 @@ absolute (a full bar is 100 % of one core), so VMs can be compared line by line.
 import numpy as np
 
 from ..sampler import HISTORY
-from . import LinePanel, vm_colour
+from . import LinePanel, colour_of
 
 BARS = np.array(list(" ▁▂▃▄▅▆▇█"))
 
@@ -60,7 +60,7 @@ class CpuSparklines(LinePanel):
         lines = []
         for vm_id in ids:
             m = vms[vm_id]
-            colour = vm_colour(vm_id)
+            colour = colour_of(m)
             series = self.sampler.cpu_series(vm_id)
             lines.append([(f"{m.name[:name_w]:<{name_w}} ", colour),
                           (bars(columns(series, spark_w, intervals)), f"{colour} on #262626"),

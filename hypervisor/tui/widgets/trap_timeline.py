@@ -4,7 +4,10 @@ The hart keeps a counter per exit cause and no timestamps (a timestamp per exit 
 its hot loop).  The sampler reads the counters at every poll, so each column here is one poll
 interval (100 ms), newest on the right, and each cell says how many exits of that cause came in
 that interval:  ░ 1+   ▒ 10+   ▓ 100+   █ 1000+.  Each row is labelled with the cause's short
-name (exitcauses.py); the rows are those of the exits panel, in the same order."""
+name (exitcauses.py); the rows are those of the exits panel, in the same order.
+
+For a container the rows are what its exits were: system calls, page faults (both answered
+by the shared kernel) and g-stage exits (a host page given to the container's window)."""
 import numpy as np
 
 from ... import state as S
@@ -48,6 +51,15 @@ class TrapTimeline(LinePanel):
             else np.zeros((width, S.N_EXITS), dtype=np.int64)
         left = f"-{width * self.sampler.period:.1f}s"
         lines = [[(" " * LABEL + left + "now".rjust(width - len(left)), "dim")]]
+        if m is not None and m.kind == "container":
+            kern = self.sampler.kernel_deltas(m.id, width)
+            rows = (("syscall", kern[:, 0], CAUSE_COLOURS[0]),
+                    ("fault", kern[:, 1], CAUSE_COLOURS[4]),
+                    ("g-stage", deltas[:, S.EXIT_NAMES.index("gstage")], CAUSE_COLOURS[6]))
+            for label, counts, colour in rows[:max(0, height - 1)]:
+                lines.append([(f"{label:<{LABEL - 1}} ", colour),
+                              ("".join(SHADES[shades(counts)]), f"{colour} on #1c1c1c")])
+            return lines
         keep, more = shown_causes(m.exit_totals if m is not None else None, height - 1)
         grid = SHADES[shades(deltas)]
         for i in keep:

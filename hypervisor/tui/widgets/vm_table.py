@@ -1,18 +1,25 @@
-"""The instance table: one row per VM (and, later, per container, with its processes in rows
-under it), drawn line by line from one Snapshot.
+"""The instance table: one row per VM and per container, a container's processes in rows
+under it, drawn line by line from one Snapshot.
 
 Columns drop by priority when the table is narrow: name and state always stay, then CPU%,
 MIPS, memory, exits/s, id, the top exit cause, weight, cap, kind, instructions, host%, and
-the reason column takes what is left (it goes first).  Which columns show is worked out from
-the width at each draw, so a resize (or leaving the full-screen console) never leaves a column
-squeezed.  Sort with a header click, `<` `>` (the column) and `o` (the order); a row with
-rows under it (a container's processes) opens with `→` and closes with `←`.
+the reason column takes what is left (it goes first).  While a container is listed, the kind
+column moves up to just before `top`, so VMs and containers can be told apart at 80 columns.
+Which columns show is worked out from the width at each draw, so a resize (or leaving the
+full-screen console) never leaves a column squeezed.  Sort with a header click, `<` `>` (the
+column) and `o` (the order); a row with rows under it (a container's processes) opens with
+`→` and closes with `←`.
+
+For a container, exits/s is its system calls and page faults per second (each is one exit to
+the shared kernel) and `top` is its busiest system call.  A process row (in tree order, under
+its parent) shows its pid and command, its state in words (ps's R S T Z: running, sleeping,
+stopped, zombie), its resident memory and its system calls per second.
 """
 from textual.binding import Binding
 from textual.message import Message
 
 from ..sampler import fmt_bytes, fmt_count, short_cause
-from . import LinePanel, set_titles, state_style, vm_colour
+from . import LinePanel, colour_of, set_titles, state_style
 
 GAP = 2                 # spaces between columns
 MIN_FLEX = 10           # the reason column shows only with at least this much room
@@ -39,9 +46,17 @@ def _cap(m):
     return f"{round(100 * m.cap)}%" if m.cap else "-"
 
 
+def top_label(m):
+    """What most of an instance's exits were over the last second: the exit cause (short
+    name), or for a container its busiest system call."""
+    if m.kind == "container":
+        return m.calls[0][0] if m.calls and m.calls[0][2] > 0 else ""
+    return short_cause(m.top_cause)
+
+
 COLUMNS = (
     Column("id", "id", 3, 7, True, lambda m: (str(m.id), "dim"), lambda m: m.id),
-    Column("name", "name", 10, 1, False, lambda m: (m.name[:10], vm_colour(m.id)),
+    Column("name", "name", 10, 1, False, lambda m: (m.name[:10], colour_of(m)),
            lambda m: m.name),
     Column("kind", "kind", None, 11, False, lambda m: (m.kind, "dim"), lambda m: m.kind),
     Column("state", "state", None, 2, False, lambda m: (m.word, state_style(m.word)),
@@ -52,8 +67,7 @@ COLUMNS = (
            lambda m: m.instructions),
     Column("exits", "exits/s", 7, 6, True, lambda m: (fmt_count(m.exit_rate), ""),
            lambda m: m.exit_rate),
-    Column("top", "top", 7, 8, False, lambda m: (short_cause(m.top_cause), "dim"),
-           lambda m: m.top_cause),
+    Column("top", "top", 7, 8, False, lambda m: (top_label(m), "dim"), top_label),
     Column("mem", "mem/RAM", 11, 5, True,
            lambda m: (f"{fmt_bytes(m.alloc_bytes)}/{fmt_bytes(m.mem)}", ""), lambda m: m.pages),
     Column("host", "host%", 5, 13, True, lambda m: (f"{100 * m.host_share:.1f}", ""),
@@ -65,14 +79,16 @@ COLUMNS = (
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 BY_KEY = {c.key: c for c in COLUMNS}
+KIND_WITH_CONTAINERS = 7.5      # the kind column's priority while a container is listed
 
 
-def fit_columns(width, widths):
+def fit_columns(width, widths, priority=None):
     """The columns that fit in ``width`` cells, in display order: taken by priority until one
     does not fit; the flexible one (reason) gets the rest if that is at least MIN_FLEX.
     ``widths``: key -> the width each column needs.  Returns [(column, width)]."""
+    priority = priority or {}
     chosen, used = {}, 0
-    for col in sorted(COLUMNS, key=lambda c: c.priority):
+    for col in sorted(COLUMNS, key=lambda c: priority.get(c.key, c.priority)):
         if col.flex:
             continue
         need = widths[col.key] + (GAP if chosen else 0)
@@ -126,10 +142,11 @@ class VMTable(LinePanel, can_focus=True):
         self.top = 0                    # first row shown (scrolling)
         self.expanded = set()           # ids of instances whose rows under them are shown
         self.columns = []               # [(Column, width)] of the last draw
+        self.containers = 0             # containers listed (the kind column moves up)
 
     # ------------------------------------------------------------------ data
     def show(self, snapshot, filter_text=""):
-        keep = self.selected_id
+        keep, keep_key = self.selected_id, self.selected_key
         self.snapshot, self.filter_text = snapshot, filter_text
         samples = [m for m in snapshot.vms.values()
                    if not filter_text or filter_text.lower() in m.name.lower()]
@@ -142,11 +159,38 @@ class VMTable(LinePanel, can_focus=True):
                 rows += [Row(c.key, m.id, 1, m, c) for c in m.children]
         self.rows = rows
         if keep is not None:
-            self.select_id(keep, redraw=False)
+            # the same row again: a process row stays selected while it lives (then its
+            # container's row)
+            at = [i for i, r in enumerate(rows) if r.key == keep_key]
+            if at:
+                self.cursor = at[0]
+            else:
+                self.select_id(keep, redraw=False)
         self.cursor = max(0, min(self.cursor, len(rows) - 1))
-        set_titles(self, f"VMs · sorted by {self.sort_label()}" + (
+        kinds = [m.kind for m in snapshot.vms.values()]
+        self.containers = kinds.count("container")
+        what = "VMs"
+        if self.containers:
+            n = len(kinds) - self.containers
+            what = (f"{n} VM{'s' * (n != 1)} · {self.containers} "
+                    f"container{'s' * (self.containers != 1)}")
+        set_titles(self, f"{what} · sorted by {self.sort_label()}" + (
             f" · filter: {filter_text}" if filter_text else ""))
         self.update_view()
+
+    @property
+    def selected_key(self):
+        """The key of the row under the cursor: an instance's id, or "<id>/<pid>"."""
+        if not self.rows:
+            return None
+        return self.rows[min(self.cursor, len(self.rows) - 1)].key
+
+    @property
+    def selected_child(self):
+        """The process row under the cursor (a sampler.Child), or None."""
+        if not self.rows:
+            return None
+        return self.rows[min(self.cursor, len(self.rows) - 1)].child
 
     @property
     def selected_id(self):
@@ -238,6 +282,13 @@ class VMTable(LinePanel, can_focus=True):
     def on_mouse_scroll_up(self, event):
         self._move_to(self.cursor - 1)
 
+    def on_resize(self, event):
+        # rebuild now, outside a paint: the subtitle ("1–3 of 6") depends on the height
+        self._lines = None
+        self._strips.clear()
+        self.update_view()
+        self.refresh()
+
     def on_focus(self):
         self.update_view()
 
@@ -251,12 +302,17 @@ class VMTable(LinePanel, can_focus=True):
             return []               # hidden (the console full screen): nothing to fit
         widths = {}
         for col in COLUMNS:
-            if col.width is not None:
+            if col.key == "name":       # wider (up to 16) for process rows' "└ pid command"
+                kids = [len(_child_cell("name", r.child)[0]) for r in self.rows if r.depth]
+                widths["name"] = max([col.width] + [min(16, n) for n in kids])
+            elif col.width is not None:
                 widths[col.key] = max(col.width, len(col.label))
             else:
-                texts = [col.cell(r.sample)[0] for r in self.rows if r.depth == 0]
+                texts = [col.cell(r.sample)[0] if r.depth == 0 else
+                         _child_cell(col.key, r.child)[0] for r in self.rows]
                 widths[col.key] = max([len(col.label)] + [len(t) for t in texts])
-        self.columns = fit_columns(width, widths)
+        self.columns = fit_columns(width, widths, {"kind": KIND_WITH_CONTAINERS}
+                                   if self.containers else None)
         shown = max(1, height - 1)
         if self.cursor < self.top:
             self.top = self.cursor
@@ -283,18 +339,29 @@ class VMTable(LinePanel, can_focus=True):
         for col, w in self.columns:
             if row.depth == 0:
                 text, style = col.cell(row.sample)
-            elif col.key == "name":
-                text, style = f"└ {row.child.pid} {row.child.name}", "dim"
-            elif col.key == "state":
-                text, style = row.child.state, state_style(row.child.state)
             else:
-                text, style = "", ""
+                text, style = _child_cell(col.key, row.child)
             if col.key == "name" and row.depth == 0 and row.sample.children:
                 text = ("▾" if row.vm_id in self.expanded else "▸") + text[:w - 1]
             pieces.append((_pad(text, w, col.right) + " " * GAP, (style + bg).strip()))
         if bg:
             pieces.append((" " * self.content_size.width, bg.strip()))    # the whole line
         return pieces
+
+
+def _child_cell(key, child):
+    """A process row's cell: (text, style)."""
+    if key == "name":
+        return f"{' ' * child.depth}└ {child.pid} {child.name}", "dim"
+    if key == "state":
+        return child.state, state_style(child.state)
+    if key == "mem":
+        return fmt_bytes(child.pages * 4096), "dim"
+    if key == "exits":
+        return fmt_count(child.rate), "dim"
+    if key == "kind":
+        return "process", "dim"
+    return "", ""
 
 
 def _pad(text, width, right):
