@@ -2,7 +2,9 @@
 
     python bench/compile.py                   # cold `hv run hello`, one table
     python bench/compile.py --passes          # ... and LLVM's own timings of _run's library
-    python bench/compile.py --argv "run hello" --tree /tmp/base   # another checkout's code
+    python bench/compile.py --vs /tmp/base --rounds 3      # and another checkout, alternated
+    python bench/compile.py --one-process    # the warm-up's helper process off: every function
+                                             # compiled, and listed, in the measured process
 
 Runs the command once in a child process with an empty numba cache (a fresh NUMBA_CACHE_DIR,
 so this tree's own __pycache__ is left alone) and numba's event API listening
@@ -80,6 +82,9 @@ ev.register("numba:llvm_lock", rec)
 ev.register("numba:run_pass", rec)
 t0 = time.perf_counter()
 from hypervisor import cli
+if os.environ.get("HV_COMPILE_ONE_PROCESS") == "1":
+    from hypervisor.commands import warmup
+    warmup._two_processes = lambda: None     # everything compiled here (see --one-process)
 import contextlib, io
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
@@ -112,9 +117,11 @@ json.dump(dict(rows=[{k: v for k, v in r.items() if k != "t0"} for r in rec.rows
 """
 
 
-def measure(argv, tree=ROOT, passes=False):
+def measure(argv, tree=ROOT, passes=False, one_process=False):
     with tempfile.TemporaryDirectory(prefix="hv-numba-") as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(tree)}
+        if one_process:
+            env["HV_COMPILE_ONE_PROCESS"] = "1"
         if passes:
             env["NUMBA_LLVM_PASS_TIMINGS"] = "1"
         proc = subprocess.run([sys.executable, "-c", CHILD, *argv], cwd=tree, env=env,
@@ -182,13 +189,16 @@ def main(argv=None):
                     help="another checkout: both measured, alternated, --rounds times")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--passes", action="store_true", help="LLVM pass timings of _run")
+    ap.add_argument("--one-process", action="store_true",
+                    help="no helper process in the warm-up: every function compiled (and "
+                         "listed) in the measured process")
     ap.add_argument("--json", action="store_true", help="print the raw figures")
     args = ap.parse_args(argv)
     trees = [args.tree.resolve()] + ([args.vs.resolve()] if args.vs else [])
     results = {t: [] for t in trees}
     for _ in range(args.rounds):
         for t in trees:
-            results[t].append(measure(args.argv.split(), t, args.passes))
+            results[t].append(measure(args.argv.split(), t, args.passes, args.one_process))
     if args.json:
         print(json.dumps({str(t): r for t, r in results.items()}))
         return
