@@ -1,13 +1,15 @@
 """Benchmark the hart against its peers on the compute guest, side by side in one run.
 
     python bench/hart.py [--rounds 5] [--image hypervisor/guest_images/bench.elf]
-                         [--baseline DIR]
+                         [--baseline DIR] [--full]
 
 Prints, per system: instructions, median seconds, MIPS and the ratio to hvlab; hvlab is run
 bare (paging off), with the guest's own Sv32 page tables (bench-sv32.elf) and on the same
 kernel compiled with compressed instructions (bench-c.elf).  ``--baseline DIR`` adds the hart
 of another checkout (e.g. the previous main: ``git worktree add /tmp/base main``), run in a
 child process per round and timed there, so two versions of the hart run side by side.
+``--full`` adds bench-full.elf under the whole monitor (S-mode kernel, Sv32, 100 Hz timer, SBI;
+the engine's worker thread, VM host time), for this checkout and for the baseline's.
 Rounds alternate the systems, so a busy machine slows all of them alike.  Every time excludes
 start-up (Unicorn's emu_start only; QEMU's whole process, its empty run's start-up reported).
 Also measures the warm start: a fresh process, compiled code already cached, until the first
@@ -55,13 +57,27 @@ print(seconds, outcome, insns)
 """
 
 
-def baseline(tree, image):
+FULL = """
+import sys; sys.path.insert(0, "bench"); import monitor
+rate, vm = monitor.full_monitor(sys.argv[1], 1)
+print(vm.host_ns / 1e9, "pass" if vm.exit_code == 0 else "fail")
+"""
+
+
+def baseline(tree, image, child=BASELINE):
     """(seconds, outcome) of the hart of checkout ``tree`` on ``image``, in a child process."""
-    out = subprocess.run([sys.executable, "-c", BASELINE, str(Path(image).resolve())],
+    out = subprocess.run([sys.executable, "-c", child, str(Path(image).resolve())],
                          cwd=tree, capture_output=True, text=True, check=True,
                          env={**__import__("os").environ, "PYTHONPATH": str(tree)})
-    seconds, outcome, _ = out.stdout.split()
+    seconds, outcome = out.stdout.split()[:2]
     return float(seconds), outcome
+
+
+def full_monitor(image):
+    """(VM host seconds, outcome) of ``image`` under this checkout's whole monitor."""
+    import monitor
+    _rate, vm = monitor.full_monitor(str(image), 1)
+    return vm.host_ns / 1e9, "pass" if vm.exit_code == 0 else "fail"
 
 
 def main(argv=None):
@@ -72,6 +88,10 @@ def main(argv=None):
     ap.add_argument("--rvc-image", default=ROOT / "hypervisor/guest_images/bench-c.elf", type=Path)
     ap.add_argument("--baseline", type=Path, metavar="DIR",
                     help="another checkout whose hart runs beside this one")
+    ap.add_argument("--full", action="store_true",
+                    help="also bench-full.elf under the whole monitor (and the baseline's)")
+    ap.add_argument("--full-image", default=ROOT / "hypervisor/guest_images/bench-full.elf",
+                    type=Path)
     args = ap.parse_args(argv)
 
     peers.hart_bare(args.image)                         # compile / load the cache first
@@ -84,6 +104,12 @@ def main(argv=None):
     if args.baseline:
         systems.append((f"baseline {args.baseline.name}",
                         lambda: baseline(args.baseline, args.image)))
+    if args.full:
+        full_monitor(args.full_image)                   # (the monitor's code warm too)
+        systems.append(("full monitor, bench-full", lambda: full_monitor(args.full_image)))
+        if args.baseline:
+            systems.append((f"full, baseline {args.baseline.name}",
+                            lambda: baseline(args.baseline, args.full_image, FULL)))
     if peers.unicorn(args.image) is not None:
         systems.append(("unicorn 2 (no hooks)", lambda: peers.unicorn(args.image)))
     if peers.qemu(args.image) is not None:
@@ -106,6 +132,14 @@ def main(argv=None):
         ratio = statistics.median(t / b for t, b in zip(times[name], base))
         print(f"{name:<24} {med:>8.3f} {insns / med / 1e6:>8.1f} "
               f"{insns / min(times[name]) / 1e6:>10.1f} {ratio:>7.2f}")
+    pairs = [("hvlab (paging off)", f"baseline {args.baseline.name}" if args.baseline else None),
+             ("full monitor, bench-full",
+              f"full, baseline {args.baseline.name}" if args.baseline else None)]
+    for this, other in pairs:
+        if this in times and other in times:
+            r = [o / t for o, t in zip(times[other], times[this])]
+            print(f"{this}: {statistics.median(r):.2f}x the baseline's speed (per-round "
+                  f"time ratio, range {min(r):.2f}..{max(r):.2f})")
     total, inside = warm_start()
     print(f"warm start to first guest instruction: {inside:.3f} s in-process, "
           f"{total:.3f} s for the whole process")

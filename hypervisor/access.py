@@ -15,7 +15,7 @@ as a store: lr.w faults as a load, sc.w and the AMOs as stores (store/AMO access
 device, which supports no atomics).
 """
 import numpy as np
-from .jit import njit
+from .jit import callee
 
 from .icache import code_written
 from .mmu import T_ACCESS_FAULT, T_DEVICE, T_OK, T_PAGE_FAULT, host_index
@@ -40,7 +40,7 @@ I64 = np.int64
 YES, NO = np.bool_(True), np.bool_(False)
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _fault(st, status, write, va):
     """Map a translate() failure to an exception cause (or M_EXIT for the monitor)."""
     st[EXIT_TVAL] = va
@@ -51,7 +51,7 @@ def _fault(st, status, write, va):
     return M_EXIT, 0
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _locate(st, tlb, gmap, ram, va, size, write, hs, ins, pc, device_ok):
     """Translate each byte of [va, va+size) into hs.  Returns (M_OK, 0) or a failure."""
     access = ACCESS_WRITE if write else ACCESS_READ
@@ -72,7 +72,7 @@ def _locate(st, tlb, gmap, ram, va, size, write, hs, ins, pc, device_ok):
     return M_OK, 0
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _load(ram, hs, size):
     v = np.int64(0)
     for i in range(size):
@@ -80,20 +80,20 @@ def _load(ram, hs, size):
     return v
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _store(tlb, ram, hs, size, v):
     for i in range(size):
         ram[hs[i]] = (v >> (8 * i)) & 0xFF
         code_written(tlb, hs[i], I64(1))
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _sx(v, bits):
     sign = np.int64(1) << (bits - 1)
     return ((v ^ sign) - sign)
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _amo(f5, old, src):
     """The new memory value of amo<op>.w (A extension, "Atomic Memory Operations")."""
     if f5 == 0x01:      # amoswap.w
@@ -116,7 +116,7 @@ def _amo(f5, old, src):
     return old if old > src else src    # 0x1C amomaxu.w
 
 
-@njit(cache=True, nogil=True)
+@callee
 def exec_atomic(st, tlb, gmap, ram, ins, pc, hs):
     """lr.w / sc.w / amo*.w (opcode 0101111, funct3 010)."""
     f5 = ins >> 27
@@ -159,7 +159,7 @@ def exec_atomic(st, tlb, gmap, ram, ins, pc, hs):
     return M_OK, 0
 
 
-@njit(cache=True, nogil=True)
+@callee
 def load_store_operand(st, ins):
     """(virtual address, size in bytes, is a store) of lb/lh/lw/lbu/lhu/sb/sh/sw (opcodes
     0000011, 0100011), or size 0 for a reserved funct3 or any other opcode."""
@@ -178,7 +178,7 @@ def load_store_operand(st, ins):
     return (st[(ins >> 15) & 31] + imm) & M32, 1 << (f3 & 3), op == 0x23
 
 
-@njit(cache=True, nogil=True)
+@callee
 def exec_mem(st, tlb, gmap, ram, ins, pc, hs):
     """A load, store or atomic the inner loop could not do.  Returns (M_*, cause)."""
     if (ins & 0x7F) == 0x2F:

@@ -19,7 +19,7 @@ self-modifying code runs the new bytes with or without fence.i.  With the C exte
 both halves are fetched through translation, each with its own faults.
 """
 import numpy as np
-from .jit import njit
+from .jit import as_u16, as_u32, njit
 
 from .access import M_EXCEPTION, M_EXIT, M_OK, exec_mem
 from .csr import SYS_EXCEPTION, SYS_IDLE, SYS_OK, SYS_SBI, exec_system
@@ -39,7 +39,8 @@ from .state import (ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, CNT_EXC_DELEGATED, C
                     EXIT_VADDR, ICACHE_MAX_SLOTS, ICACHE_SLOTS, IDLE, INSTRET, MISA, MISA_C,
                     MISA_RV32IMA, MISA_RV32IMAC, PC, RAM_BASE, RAM_SIZE, RES_ADDR, RUN_BUDGET,
                     RUN_CRASH, RUN_GSTAGE, RUN_IDLE, RUN_SBI, RUN_STOP, RUN_TRAP, STATE_SIZE,
-                    TIME_DIV, TLB_ENTRIES, TLB_HASCODE, TRAP_VIA_MONITOR, tlb_size)
+                    TIME_DIV, TLB_ENTRIES, TLB_HASCODE, TLB_HOST_IDX, TRAP_VIA_MONITOR,
+                    tlb_size)
 from .trap import (CAUSE_BREAKPOINT, CAUSE_FETCH_ACCESS, CAUSE_FETCH_MISALIGNED,
                    CAUSE_FETCH_PAGE, CAUSE_ILLEGAL, INTERRUPT, pending_irq, trap_enter,
                    timer_update)
@@ -64,11 +65,11 @@ R_JALR_MIS = 9  # C off: jalr to a target that is not 4-byte aligned
 R_JUMPED = 10   # a jump or taken branch out of the cached page (it retired: npc is its target)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_rewrites=True)
 def _run(st, ram, gmap, tlb, budget, stop):
-    ram16 = ram.view(np.uint16)
-    ram32 = ram.view(np.uint32)
-    hs = np.empty(4, np.int64)          # host indices of a slow access's bytes
+    ram16 = as_u16(ram)                 # ram.view(np.uint16) without numba's view (jit.py):
+    ram32 = as_u32(ram)                 # less to compile, fewer spills here (bench/README.md)
+    hs = tlb[TLB_HOST_IDX:TLB_HOST_IDX + 4]     # host indices of a slow access's bytes
     st[RES_ADDR] = -1                   # a switch to another VM breaks the reservation
     st[IDLE] = 0
     st[0] = 0                           # x0 (never written by the hart: rd = x0 goes to X_SINK)

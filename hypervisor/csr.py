@@ -8,7 +8,7 @@ ecall from S-mode is an SBI call and goes out to the monitor (sbi.py).
 CSR rules: privileged spec ch. 2 "Control and Status Registers" (csr[11:10] == 3 is read-only,
 csr[9:8] is the lowest privilege that may access it) and the supervisor CSR sections of ch. 10.
 """
-from .jit import njit
+from .jit import callee
 
 from .mmu import SSTATUS_MXR, SSTATUS_SUM, tlb_flush, tlb_flush_va
 from .state import (CNT_COUNTER, CNT_CSR_READ, CNT_CSR_WRITE, CNT_SFENCE, CNT_SRET, CNT_WFI,
@@ -42,7 +42,7 @@ INSN_SRET = 0x10200073      # sret
 INSN_WFI = 0x10500073       # wfi
 
 
-@njit(cache=True, nogil=True)
+@callee
 def csr_read(st, csr):
     """Value of a CSR, or -1 when it does not exist for the guest."""
     if csr == CSR_SSTATUS:
@@ -79,7 +79,7 @@ def csr_read(st, csr):
     return (v >> 32) & 0xFFFFFFFF if csr >= CSR_CYCLEH else v & 0xFFFFFFFF
 
 
-@njit(cache=True, nogil=True)
+@callee
 def csr_write(st, tlb, csr, v):
     """Write a CSR's writable fields (WARL: other bits keep their legal values)."""
     if csr == CSR_SSTATUS:
@@ -111,7 +111,7 @@ def csr_write(st, tlb, csr, v):
         st[MEGA_TLB] = 0
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _exec_csr(st, tlb, ins):
     """csrrw/csrrs/csrrc and their immediate forms.  Returns SYS_OK or SYS_ILLEGAL."""
     f3 = (ins >> 12) & 7
@@ -149,7 +149,7 @@ def _exec_csr(st, tlb, ins):
     return SYS_OK
 
 
-@njit(cache=True, nogil=True)
+@callee
 def exec_system(st, tlb, ins, pc):
     """Emulate one SYSTEM-opcode instruction.  Returns (SYS_*, next pc or exception cause)."""
     f3 = (ins >> 12) & 7
@@ -194,7 +194,7 @@ def exec_system(st, tlb, ins, pc):
     return SYS_ILLEGAL, 0                       # mret, dret, hfence, unknown encodings
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _wfi(st, pc):
     """wfi: nothing to wait for when an interrupt is pending (even if masked: the spec resumes
     on pending & enabled in sie).  With the timer armed, virtual time skips to its deadline, so

@@ -20,7 +20,7 @@ Reserved encodings become C_ILLEGAL, so the inner loop checks no funct7 and no a
 C off, a branch or jal whose target is not 4-byte aligned becomes C_BRMIS (the outer loop raises
 the misaligned-fetch exception if it is taken) and jalr becomes C_JALR4 (target tested).
 """
-from .jit import njit
+from .jit import callee, njit
 
 from .rvc import expand
 from .state import X_SINK
@@ -77,7 +77,7 @@ def _illegal(raw):
     return record(C_ILLEGAL, 0, 0, 0, _sx32(raw))
 
 
-@njit(cache=True, nogil=True)
+@callee
 def decode32(ins, cext):
     """The record of 32-bit instruction word ``ins``; ``cext``: the C extension is on (so
     instruction addresses need only be 2-byte aligned).  (One record built at the end: each
@@ -154,7 +154,7 @@ def decode32(ins, cext):
     return cls | (out_rd << 8) | (out_rs1 << 16) | (out_rs2 << 24) | LEN4 | (imm << 32)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_rewrites=True)
 def decode(ins, cext):
     """The record of the instruction whose first parcel(s) are ``ins`` (the low 16 bits are
     the first parcel; the high 16 the second, read only for a 32-bit instruction)."""
@@ -170,7 +170,7 @@ def decode(ins, cext):
     return decode32(ins & M32, cext)
 
 
-@njit(cache=True, nogil=True)
+@callee
 def mem_insn(rec):
     """The 32-bit load or store word that a C_L*/C_S* record stands for (for the slow path and
     the monitor's MMIO emulation, which decode instruction words)."""

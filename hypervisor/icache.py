@@ -18,7 +18,7 @@ Coherence, without a test on the hart's fast path:
     release, reboot, a page that changes owner) drops its slot (``forget_page``, ``flush``).
 """
 import numpy as np
-from .jit import njit
+from .jit import callee, njit
 
 from .decode import C_PAGE_END
 from .state import (ICACHE_REC, ICACHE_SLOTS, ICACHE_TAG, RECS_PER_PAGE, SLOT_STRIDE,
@@ -37,13 +37,13 @@ def new_tlb(ram_pages):
     return tlb
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_rewrites=True)
 def has_code(tlb, hp):
     """Whether host page ``hp`` has a slot (decoded records) in this VM's cache."""
     return tlb[ICACHE_TAG + (hp & (tlb[ICACHE_SLOTS] - 1))] == hp
 
 
-@njit(cache=True, nogil=True)
+@callee
 def code_written(tlb, h, n):
     """Bytes [h, h + n) of host memory (one page) were written: forget the records of the
     instructions that overlap them (a 32-bit one starts at most 2 bytes before)."""
@@ -59,7 +59,7 @@ def code_written(tlb, h, n):
         tlb[base + i] = 0
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _retag(tlb, hp, old):
     """TLB write tags: pages ``hp`` (now decoded) get TLB_HASCODE, page ``old`` loses it."""
     for e in range(0, TLB_ENTRIES * 4, 4):
@@ -74,7 +74,7 @@ def _retag(tlb, hp, old):
             tlb[e + 1] = vpn
 
 
-@njit(cache=True, nogil=True)
+@callee
 def slot_for(tlb, hp):
     """Index in ``tlb`` of record 0 of host page ``hp``'s slot, taking the slot (and emptying
     it) if another page held it."""
@@ -89,13 +89,13 @@ def slot_for(tlb, hp):
     return base
 
 
-@njit(cache=True, nogil=True)
+@callee
 def scratch(tlb):
     """Index of the scratch record (a page-straddling instruction, decoded for one run)."""
     return ICACHE_REC + tlb[ICACHE_SLOTS] * SLOT_STRIDE
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_rewrites=True)
 def flush(tlb):
     """Drop every slot (fence.i, a G-stage change) and clear the TLB's TLB_HASCODE bits."""
     for s in range(tlb[ICACHE_SLOTS]):
@@ -105,7 +105,7 @@ def flush(tlb):
             tlb[e + 1] &= ~TLB_HASCODE
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_rewrites=True)
 def forget_page(tlb, hp):
     """Host page ``hp`` joins or leaves the VM (or was written by the monitor): drop its
     records.  The slot keeps its tag, so the TLB's write tags stay consistent."""

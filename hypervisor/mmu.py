@@ -19,7 +19,7 @@ has decoded instructions carries TLB_HASCODE (icache.py), so that stores to it t
 path.
 """
 import numpy as np
-from .jit import njit
+from .jit import callee, njit
 
 from .icache import code_written, has_code
 from .state import (ACCESS_EXEC, ACCESS_WRITE, EXIT_GPA, MEGA_TLB, PRIV, PRIV_U, RAM_BASE,
@@ -41,19 +41,19 @@ PAGE = 4096
 NO_PAGE = -(1 << 40)   # a page base no pc can be in
 
 
-@njit(cache=True, nogil=True)
+@callee
 def tlb_slot(vpn):
     """Index of the first of the 4 int64 of ``vpn``'s TLB entry (state.py: a hashed index)."""
     return ((vpn ^ (vpn >> 8)) & (TLB_ENTRIES - 1)) << 2
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_rewrites=True)
 def tlb_flush(tlb):
     for i in range(TLB_SIZE):
         tlb[i] = -1
 
 
-@njit(cache=True, nogil=True)
+@callee
 def tlb_flush_va(st, tlb, va):
     """sfence.vma with rs1 = va (privileged spec, "Supervisor Memory-Management Fence
     Instruction"): invalidate the cached translations of the leaf PTE that maps ``va``.  For a
@@ -79,7 +79,7 @@ def tlb_flush_va(st, tlb, va):
                 break
 
 
-@njit(cache=True, nogil=True)
+@callee
 def gpa_to_host(st, gmap, gpa):
     """Stage 2: host byte index of guest-physical ``gpa``; -1 outside RAM, -2 not mapped yet.
 
@@ -93,13 +93,13 @@ def gpa_to_host(st, gmap, gpa):
     return np.int64(hp) * PAGE + (off & 0xFFF)
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _read_pte(ram, h):
     return (np.int64(ram[h]) | (np.int64(ram[h + 1]) << 8) | (np.int64(ram[h + 2]) << 16)
             | (np.int64(ram[h + 3]) << 24))
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _walk(st, tlb, gmap, ram, va, access):
     """Sv32 walk.  Returns (status, guest-physical address, pte permission bits)."""
     satp = st[SATP]
@@ -167,7 +167,7 @@ def _walk(st, tlb, gmap, ram, va, access):
     return T_OK, gpa, perms
 
 
-@njit(cache=True, nogil=True)
+@callee
 def translate(st, tlb, gmap, ram, va, access):
     """Translate ``va`` for ``access`` and fill the TLB entry of its page.  Returns a T_* code."""
     if (st[SATP] >> 31) != 0:
@@ -193,7 +193,7 @@ def translate(st, tlb, gmap, ram, va, access):
     return T_OK
 
 
-@njit(cache=True, nogil=True)
+@callee
 def host_index(st, tlb, gmap, ram, va, access):
     """(status, host index) of one byte at ``va``: a TLB hit, or translate() then the TLB.
     A caller that writes the byte must call icache.code_written."""

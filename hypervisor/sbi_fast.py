@@ -19,7 +19,7 @@ sbi.py: the fast path only ever declines.
 """
 import numpy as np
 
-from .jit import njit
+from .jit import callee, njit
 from .mmu import gpa_to_host
 from .state import TIMECMP, TRAP_VIA_MONITOR
 
@@ -43,14 +43,14 @@ def control_block():
     return np.zeros(IO_SIZE, dtype=np.int64)
 
 
-@njit(cache=True, nogil=True)
+@callee
 def _put(io, byte):
     head = io[IO_HEAD]
     io[IO_RING + head % RING_SIZE] = byte & 0xFF
     io[IO_HEAD] = head + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_rewrites=True)
 def fast_call(st, ram, gmap, io):
     """Answer the SBI call in a7/a6/a0.. if it is one of the above; True when answered (the
     caller then steps past the ecall), False to let the monitor answer it."""

@@ -133,6 +133,9 @@ TLB_HASCODE = 1 << 20
 # Decoded instruction records (decode.py) of up to ICACHE_MAX_SLOTS host pages, one slot per
 # page (direct-mapped by host page number), one int64 record per 2-byte parcel:
 #     tlb[ICACHE_SLOTS]                   number of slots S (a power of two)
+#     tlb[TLB_HOST_IDX .. + 3]            scratch: host indices of a slow access's bytes
+#                                         (access.py; a slice of tlb, so cpu.run allocates
+#                                         nothing, and compiles no np.empty)
 #     tlb[ICACHE_TAG + s]                 host page number held in slot s, or -1
 #     tlb[ICACHE_REC + s * SLOT_STRIDE + i]  record of the instruction at byte 2*i of that page
 #                                         (0: not decoded yet), i < 2048; record 2048 is a
@@ -142,6 +145,7 @@ TLB_HASCODE = 1 << 20
 # slot S is a scratch page for page-straddling instructions: only its first record is written.
 ICACHE_MAX_SLOTS = 128
 ICACHE_SLOTS = TLB_SIZE
+TLB_HOST_IDX = TLB_SIZE + 4
 ICACHE_TAG = TLB_SIZE + 8
 ICACHE_REC = TLB_SIZE + 8 + ICACHE_MAX_SLOTS
 RECS_PER_PAGE = 2048

@@ -4,7 +4,7 @@ Privileged spec, "Supervisor Trap Vector Base Address (stvec)", "Supervisor Stat
 and "Supervisor Interrupt (sip and sie) Registers".  Every guest trap is taken in virtual S-mode:
 the guest kernel's own stvec handles it, as the H extension's delegation (hedeleg/hideleg) does.
 """
-from .jit import njit
+from .jit import callee, njit
 
 from .mmu import tlb_flush
 from .state import (CYCLE, EXIT_CAUSE, EXIT_PC, EXIT_TVAL, PRIV, PRIV_S, RES_ADDR, SATP, SCAUSE,
@@ -42,7 +42,7 @@ NO_DEADLINE = 1 << 62   # cycles: "the timer is off" (or its deadline lies past 
                         # 1,400 years at 100 MHz, which no run reaches)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, no_rewrites=True)
 def trap_enter(st, tlb, cause, tval, pc):
     """Take a trap into virtual S-mode.  Returns the handler's pc, or -1 when the guest has no
     trap vector (stvec = 0) or the vector itself faults: the VM crashes (EXIT_* say why)."""
@@ -69,7 +69,7 @@ def trap_enter(st, tlb, cause, tval, pc):
     return base
 
 
-@njit(cache=True, nogil=True)
+@callee
 def timer_update(st):
     """STIP mirrors time >= timecmp (SBI TIME set_timer semantics).  Returns the number of
     cycles until the timer fires, NO_DEADLINE when it is not armed, 0 when it is due."""
@@ -87,7 +87,7 @@ def timer_update(st):
     return cmp * div - st[CYCLE]        # > 0 and < 2**62: no overflow
 
 
-@njit(cache=True, nogil=True)
+@callee
 def pending_irq(st):
     """The interrupt to take now, or -1.  Enabled when in U-mode or when sstatus.SIE is set;
     priority SEI > SSI > STI (privileged spec, "Supervisor Interrupt Registers")."""
