@@ -163,7 +163,7 @@ def _commands(ctx, p):
         limit = f" --pids-limit {kw['pids_limit']}" if "pids_limit" in kw else ""
         shown = " ".join(a if " " not in a else f"'{a}'" for a in argv)
         ctx.command(f"part 2, {SHORT[f]}: a victim container", f"hv container run --rm "
-                    f"{mem_c}{limit} busybox:1.35 {shown}")
+                    f"{mem_c}{limit} busybox:1.35 -- {shown}")
     ctx.command("part 2: the shared kernel's bug (-d: both containers at once)",
                 f"hv container run -d --name by {mem_c} busybox:1.35 primes {BIG}\n"
                 f"hv container run --rm --kernel-bug-after 0 {mem_c} busybox:1.35 hello\n"
