@@ -47,7 +47,7 @@ def test_a_lab_whose_module_is_not_there_yet():
 
 @pytest.mark.parametrize("argv, words", [
     (["lab", "run", "nosuch"], "no lab named 'nosuch'"),
-    (["lab", "run", "images", "--quick"], "not available yet"),
+    (["lab", "answers", "nosuch"], "no lab named 'nosuch'"),
     (["lab", "run", "1", "--seed", "x"], "invalid int value"),
     (["lab", "check", "memory"], "required"),
     (["lab"], ""),

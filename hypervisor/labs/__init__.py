@@ -27,8 +27,8 @@ LABS = (
      "one host array partitioned page by page; a VA walked to a host offset; demand paging; "
      "out of memory; the rogue guest", None),
     (3, "isolation", "hypervisor.labs.isolation:Isolation",
-     "VM vs process vs container: host memory, instructions, system calls, host time "
-     "(part 1; the faults part is not built yet)",
+     "VM vs process vs container: host memory, instructions, system calls, host time; "
+     "faults, and how many instances survive each",
      "the Linux guest (N processes in one Linux VM, N Linux VMs) beside hvlab's containers"),
     (4, "scheduling", "hypervisor.labs.scheduling:Scheduling",
      "CPU shares and caps, a noisy neighbour, fairness over time, idle VMs cost nothing", None),

@@ -1,6 +1,7 @@
-"""Lab 3, isolation: VM vs process vs container, part 1: the same workload three ways.
+"""Lab 3, isolation: VM vs process vs container.
 
-One CPU-bound program (`primes M`, from the bundled musl + BusyBox userland) runs N times:
+Part 1, the same workload three ways.  One CPU-bound program (`primes M`, from the bundled
+musl + BusyBox userland) runs N times:
 
 * as N processes inside one Linux VM (one guest kernel for all: `linux-batch`);
 * as N Linux VMs, each with its own kernel;
@@ -10,13 +11,15 @@ For each way: host pages per instance, instructions per instance (the workload's
 the kernels around it cost), the exits the hypervisor saw, the system calls the shared kernel
 answered, and host time.  Every instance's answer is checked against a sieve run here.
 
-Part 2 of the lab (faults: a wild store, a guest-kernel panic against a shared-kernel bug, a
-fork bomb, a memory hog, a noisy neighbour, and how many instances survive each) is not built
-yet: docs/labs/03-isolation.md says so.
+Part 2, faults (faults.py, faults_report.py): each way again with one victim and N-1
+bystanders; the victim commits a wild store, a kernel failure (a guest kernel's panic, the
+shared kernel's bug), a fork bomb (without and with a process limit), a memory hog or a noisy
+neighbour, and the lab counts the bystanders that survive.
 """
 import time
 
 from ..catalog import IMAGES_DIR
+from . import faults, faults_report
 from .base import COUNT, TIME, Lab, LabError, Question
 from .plots import COLOURS, figure
 from .runner import Capture, engine
@@ -40,15 +43,20 @@ def pi(m):
 class Isolation(Lab):
     number = 3
     name = "isolation"
-    title = "Isolation: VM vs process vs container (part 1: the same workload three ways)"
-    summary = "VM vs process vs container: memory, start-up, throughput (faults: not yet)"
+    title = "Isolation: VM vs process vs container"
+    summary = ("VM vs process vs container: memory, instructions, system calls; faults and "
+               "how many instances survive each")
     doc = "docs/labs/03-isolation.md"
 
     def params(self, rng, quick):
-        return {"n": 2 if quick else rng.randint(2, 4),
-                "limit": rng.choice([5000, 8000]) if quick else rng.choice([10000, 15000,
-                                                                            20000]),
-                "vm_mem": 64 * MiB, "container_mem": 16 * MiB}
+        p = {"n": 2 if quick else rng.randint(2, 4),
+             "limit": rng.choice([5000, 8000]) if quick else rng.choice([10000, 15000, 20000]),
+             "vm_mem": 64 * MiB, "container_mem": 16 * MiB}
+        p["faults"] = faults.params(rng, quick, p["n"], p["limit"])
+        return p
+
+    def text_vars(self, p):
+        return {"pids": p["faults"]["pids"]}
 
     def run(self, ctx):
         userland = IMAGES_DIR / "userland.tar"
@@ -74,6 +82,8 @@ class Isolation(Lab):
                                      for k, v in ways.items()}, TIME)
         ctx.record("primes", truth, COUNT)
         self._report(ctx, ways, truth)
+        part2 = ctx.record("faults", faults.run_all(ctx, truth), COUNT)
+        faults_report.report(ctx, part2, truth)
 
     def _run_way(self, way, p, userland):
         n, m = p["n"], p["limit"]
@@ -225,4 +235,4 @@ Isolation.questions = (
              lambda r: (r["measured"]["ways_time"]["vms"]["host_seconds"]
                         / r["measured"]["ways_time"]["containers"]["host_seconds"]), rel=0.05,
              hint="host CPU ms of the two rows"),
-)
+) + faults_report.QUESTIONS

@@ -1,0 +1,151 @@
+"""Lab 5, images and copy-on-write: a --quick run shows what is stored once and what per
+container, fork against exec, a commit and its diff, push and pull, and one image run as a
+container and booted as a VM."""
+import json
+
+import pytest
+
+from hypervisor.catalog import IMAGES_DIR
+from hypervisor.labs import get, registry
+from hypervisor.labs.base import Context
+from hypervisor.labs.check import answer_key, check
+from hypervisor.labs.commands import run_lab
+from labhelp import assert_picture, quick_run
+
+SEED = 2
+pytestmark = pytest.mark.skipif(not (IMAGES_DIR / "linux.Image").is_file()
+                                or not (IMAGES_DIR / "userland.tar").is_file(),
+                                reason="the bundled Linux guest and userland are not installed")
+
+
+@pytest.fixture(scope="module")
+def lab5(tmp_path_factory):
+    return quick_run(tmp_path_factory, "images", SEED)
+
+
+def test_n_containers_share_the_image_and_each_has_its_own_layer(lab5):
+    res, _ = lab5
+    ct, n = res["measured"]["containers"], res["params"]["n"]
+    assert ct["image_trees"] == 1                       # the image's files, in memory once
+    assert len(set(ct["pages"])) == 1 and len(ct["pages"]) == n
+    assert ct["upper_entries"] == [["root/note"]] * n   # each container: only what it wrote
+    # a tar of one small file: header + one block, padded to tar's 10 KiB record
+    assert ct["upper_bytes"] == [10240] * n
+    # its pages are its process's: a copy of BusyBox (the biggest file of the image)
+    assert ct["pages"][0] * 4096 > 0.9 * ct["rss"][0] * 4096
+
+
+def test_fork_shares_pages_and_exec_copies_the_program(lab5):
+    res, _ = lab5
+    fe, k = res["measured"]["fork_exec"], res["params"]["k"]
+    b, f, e = fe["base"], fe["forked"], fe["execed"]
+    assert f["clone"] - b["clone"] == k and f["execve"] == b["execve"]
+    assert e["execve"] - b["execve"] == k and f["processes"] == e["processes"] == k + 1
+    fork, exe = (f["pages"] - b["pages"]) / k, (e["pages"] - b["pages"]) / k
+    # the forked shells map a whole shell each, and share nearly all of it
+    assert f["rss"] > k * b["rss"] and fork < b["rss"] / 10
+    # each exec'd cat is one more copy of BusyBox: about what the first process holds
+    assert exe == pytest.approx(b["rss"], rel=0.05)
+    # Linux (in the VM): the page cache shares BusyBox, an exec'd cat is cheap there
+    free = res["measured"]["both"]["vm"]["free_kib"]
+    assert len(free) == 3 and (free[1] - free[2]) / k < exe * 4 / 10
+
+
+def test_commit_makes_a_layer_and_the_diff_lists_its_changes(lab5):
+    res, _ = lab5
+    p, cm = res["params"], res["measured"]["commit"]
+    ops = {(op, path) for op, path, _ in cm["diff"]}
+    assert ops == {("A", "/srv"), ("A", "/srv/greeting"), ("C", p["change"]),
+                   ("D", p["delete"])}
+    deleted = p["delete"].lstrip("/").rsplit("/", 1)
+    assert f"{deleted[0]}/.wh.{deleted[1]}" in cm["upper_entries"]      # an OCI whiteout
+    assert cm["layers"] == 3 and 0 < cm["layer"]["size"] < 1000
+
+
+def test_each_layer_is_stored_once(lab5):
+    res, _ = lab5
+    st = res["measured"]["stored"]
+    sizes = [i["size"] for i in st["images"].values()]
+    assert st["sum_of_sizes"] == sum(sizes) > st["blob_bytes"]
+    # busybox:1.35's layer is in all three images, linux-vm's kernel layer in two
+    assert st["layer_uses"] == 6 and st["distinct_layers"] == 3
+    assert st["blobs"] == st["distinct_layers"] + 3 + 3          # + 3 configs, 3 manifests
+    bb = st["images"]["busybox:1.35"]["layers"][0]
+    assert bb in st["shared_layers"]
+    saved = st["sum_of_sizes"] - st["blob_bytes"]
+    kernel = st["images"]["linux-vm:6.1"]["layers"][1]
+    assert saved == 2 * bb + kernel                           # two extra uses, one extra use
+
+
+def test_push_mounts_what_the_registry_has_and_pull_skips_what_the_store_has(lab5):
+    res, _ = lab5
+    tr = res["measured"]["transfer"]
+    if tr["how"] != "registry":
+        pytest.skip(tr["why"])
+    first, second = tr["pushes"]
+    assert (first["uploaded"], first["mounted"]) == (2, 0)      # its layer and its config
+    # the kernel layer, the greeting layer, the config; the userland layer mounted
+    assert (second["uploaded"], second["mounted"]) == (3, 1)
+    assert tr["registry_blobs"] == 4 + 3                        # 3 layers, 2 configs, 2 manifests
+    greeting, busybox = tr["pulls"]
+    assert greeting["digest_same"] and busybox["digest_same"]
+    assert greeting["downloaded"] == 5 and busybox["downloaded"] == 2   # config + manifest
+
+
+def test_without_a_registry_the_image_travels_as_a_file(tmp_path, monkeypatch):
+    from hypervisor import images
+    from hypervisor.labs.images import TAG, Images
+    from hypervisor.labs.progress import Progress
+    lab = Images()
+    a = images.open_store(tmp_path / "host-a")
+    a.tag(TAG, images.open_image("busybox:1.35", a).descriptor())
+    monkeypatch.setattr(registry, "which", lambda: None)
+    ctx = Context(lab=lab, seed=0, quick=True, params=lab.make_params(0, True),
+                  progress=Progress("t", quiet=True))
+    b = lab._transfer(ctx, a, tmp_path)
+    assert ctx.measured["transfer"]["how"] == "save-load"
+    assert "docker-registry is not on PATH" in ctx.measured["transfer"]["why"]
+    assert images.open_image(TAG, b).digest == images.open_image(TAG, a).digest
+
+
+def test_one_image_as_a_container_and_as_a_vm(lab5):
+    res, _ = lab5
+    both, greeting = res["measured"]["both"], res["params"]["greeting"]
+    c, v = both["container"], both["vm"]
+    assert c["output"] == [greeting, "6.1.0-hvlab", "#1 SMP hvlab shared kernel"]
+    assert v["output"][:2] == [greeting, "6.1.192"]
+    assert c["outcome"] == v["outcome"] == "passed" and both["kernel_is_bundled"]
+    # a container uses less host memory than a VM of the same image
+    assert c["pages"] * 2 < v["pages"] and c["instructions"] * 100 < v["instructions"]
+
+
+def test_plot_report_check_and_reproducible(lab5):
+    res, out = lab5
+    assert res["figures"] == ["images.png"]
+    assert_picture(out / "images.png")
+    text = (out / "report.md").read_text()
+    assert "hv image diff linux-vm:6.1" in text and "hv container commit" in text
+    lab = get("images")
+    body = "\n".join(f"{q.id} = {v}" for q, v in
+                     ((q, res["answers"][q.id]) for q in lab.questions) if v is not None)
+    (out / "answers.toml").write_text(f'lab = "images"\nseed = {SEED}\n[answers]\n{body}\n')
+    lines, status = check(lab, out / "answers.toml")
+    answered = sum(1 for q in lab.questions if res["answers"][q.id] is not None)
+    assert f"{answered} of {len(lab.questions)} right" in lines[-1], "\n".join(lines)
+    wrong = body.replace(f"container_pages = {res['answers']['container_pages']}",
+                         "container_pages = 1")
+    (out / "wrong.toml").write_text(f'lab = "images"\nseed = {SEED}\n[answers]\n{wrong}\n')
+    lines, status = check(lab, out / "wrong.toml")
+    assert status == 1 and "MISS  container_pages" in "\n".join(lines)
+    key = "\n".join(answer_key(lab, res["params"], res["answers"]))
+    assert "DISAGREES" not in key and key.count("the model agrees") == 2
+    again, _ = run_lab(lab, seed=SEED, quick=True, out=None, timed=False, quiet=True)
+    counts = {k: v for k, v in res["measured"].items() if res["kinds"][k] == "count"}
+    assert {k: again["measured"][k] for k in counts} == counts
+    assert json.loads(json.dumps(again["params"])) == res["params"]
+
+
+@pytest.mark.slow
+def test_full_run_under_two_minutes(tmp_path):
+    res, _ = run_lab(get(5), seed=3, quick=False, out=tmp_path, quiet=True)
+    assert res["seconds"] < 120
