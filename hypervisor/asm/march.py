@@ -9,7 +9,10 @@ I, M, A, C, Zicsr, Zifencei and Zmmul (M's multiplications alone).  As in binuti
 """
 import re
 
-DEFAULT_MARCH = "rv32ima_zicsr_zifencei"      # no C until the hart runs compressed code
+# No C by default, although the hart runs it: the bundled guests and the labs' generated code
+# are byte-compared as 4-byte instructions and must also run on `--isa rv32ima` VMs; -march
+# rv32imac or `.option rvc` turns compression on, as with GNU as
+DEFAULT_MARCH = "rv32ima_zicsr_zifencei"
 SUPPORTED = {"i", "m", "a", "c", "zicsr", "zifencei", "zmmul"}
 _SINGLE = re.compile(r"([a-z])(\d+(?:p\d+)?)?")
 _MULTI = re.compile(r"([a-z][a-z0-9]*?)(\d+(?:p\d+)?)?$")
