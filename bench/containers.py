@@ -31,6 +31,8 @@ import tempfile
 import threading
 import time
 import tracemalloc
+
+from resident import resident_bytes   # bench/resident.py
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,20 +223,6 @@ def syscall_figures(sysm, calls, first):
     for f in ((in_container, in_vm) if first == "container" else (in_vm, in_container)):
         f()
     return res
-
-
-def resident_bytes(a):
-    """Bytes of array ``a``'s buffer that the host backs now (mincore(2), whole pages)."""
-    import ctypes
-    import mmap
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
-    start = a.ctypes.data & ~(mmap.PAGESIZE - 1)
-    length = a.ctypes.data + a.nbytes - start
-    vec = ctypes.create_string_buffer((length + mmap.PAGESIZE - 1) // mmap.PAGESIZE)
-    if libc.mincore(start, length, vec) != 0:
-        return a.nbytes
-    return sum(b & 1 for b in vec.raw) * mmap.PAGESIZE
 
 
 def memory_figures(sysm, first):
