@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -183,6 +184,43 @@ def test_an_image_built_by_umoci_is_accepted(tmp_path, capsys):
             assert u.read(u.get("bin/hello")) == b"\x7fELF hello"
     assert images.open_image("umoci:1").digest == images.open_image("umoci:2").digest
     assert hv(capsys, "image", "check")[0] == 0
+
+
+@need_umoci
+@need_skopeo
+def test_an_image_built_by_umoci_runs_as_a_container(tmp_path):
+    """umoci makes the image (its layer tar, config and manifest), skopeo copies it into
+    hvlab's store, and hvlab's runtime runs it: the config's Entrypoint, Cmd, Env and
+    WorkingDir decide what runs where, as a Docker runtime would (OCI image spec, config.md:
+    Entrypoint + Cmd; Env; WorkingDir)."""
+    from hypervisor.engine import Engine
+    from hypervisor.kernel.imageref import resolve
+    from hypervisor.kernel.runtime import run as run_container
+    layout = tmp_path / "umoci-layout"
+    run(UMOCI, "init", "--layout", layout)
+    run(UMOCI, "new", "--image", f"{layout}:base")
+    run(UMOCI, "config", "--image", f"{layout}:base", "--architecture", "riscv32",
+        "--config.entrypoint", "/bin/tool", "--config.cmd", "cat",
+        "--config.cmd", "greeting", "--config.workingdir", "/srv")
+    bundle = tmp_path / "b"
+    run(UMOCI, "unpack", "--image", f"{layout}:base", bundle)
+    root = bundle / "rootfs"
+    os.makedirs(root / "bin")
+    os.makedirs(root / "srv")
+    tool = Path(__file__).resolve().parent.parent / "guests" / "containers" / "tool"
+    shutil.copy(tool, root / "bin" / "tool")
+    os.chmod(root / "bin" / "tool", 0o755)
+    (root / "srv" / "greeting").write_text("made by umoci\n")
+    run(UMOCI, "repack", "--image", f"{layout}:base", bundle)
+    run(SKOPEO, "copy", f"oci:{layout}:base", f"oci:{tmp_path / 'store'}:umoci:run")
+    engine = Engine(host_mem=64 << 20)
+    try:
+        c = run_container(engine, resolve("umoci:run"))      # as `hv container run` does
+        assert engine.wait(timeout=60, vms=[c]), c.outcome
+        # the relative path resolves in WorkingDir; the tool prints "PATH: CONTENT"
+        assert c.console.text() == "greeting: made by umoci\n\n" and c.exit_code == 0
+    finally:
+        engine.shutdown()
 
 
 @need_skopeo
