@@ -107,6 +107,9 @@ TABLE = [
     (call(422, 0xdeadbeef, 0, 1, 0, 0, 0), None),           # futex on a wild pointer
     (call(403, 99, "BUF"), -EINVAL), (call(403, 0, 0xdeadbeef), None),
     (call(214, 0xffffffff), None),                          # brk: the old break back
+    (call(221, "BIG", 0, 0), -ENAMETOOLONG), (call(221, 0xdeadbeef, 0, 0), -EFAULT),
+    (call(221, "S:/bin/tool", 0xdeadbeef, 0), -EFAULT),     # execve: a wild argv
+    (call(221, "S:/bin/tool", "IOV", 0), None),             # argv of 2048 wild-ish strings
 ]
 
 
