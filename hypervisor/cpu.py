@@ -19,6 +19,7 @@ self-modifying code runs the new bytes with or without fence.i.  With the C exte
 both halves are fetched through translation, each with its own faults.
 """
 import numpy as np
+from . import jit as _jit
 from .jit import as_u16, as_u32, njit
 
 from .access import M_EXCEPTION, M_EXIT, M_OK, exec_mem
@@ -685,3 +686,15 @@ def run(st, ram, gmap, tlb, budget, stop):
 # for callers that ran check() on these very arrays (the scheduler, once per boot): an exit
 # that returns to Python costs ~7 us, and the checks were a third of it
 run_checked = _run
+
+
+def _hart_modules():
+    """The source files compiled into the hart: its jitted functions and the constants
+    (state.py) they freeze in."""
+    import sys
+    from . import access, csr, decode, icache, jit, mmu, rvc, sbi_fast, state, trap
+    return [access, csr, decode, icache, jit, mmu, rvc, sbi_fast, state, trap,
+            sys.modules[__name__]]
+
+
+_jit.drop_stale(_hart_modules())      # an edit of any of them recompiles all (jit.drop_stale)

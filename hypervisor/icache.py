@@ -17,6 +17,8 @@ Coherence, without a test on the hart's fast path:
   * fence.i drops every slot; a page that joins or leaves the VM's G-stage map (demand paging,
     release, reboot, a page that changes owner) drops its slot (``forget_page``, ``flush``).
 """
+import mmap
+
 import numpy as np
 from .jit import callee, njit
 
@@ -29,11 +31,20 @@ from .state import (ICACHE_REC, ICACHE_SLOTS, ICACHE_TAG, RECS_PER_PAGE, SLOT_ST
 def new_tlb(ram_pages):
     """A VM's TLB (all entries invalid) with an empty predecode cache sized for its RAM."""
     slots = icache_slots(ram_pages)
-    tlb = np.zeros(tlb_size(slots), dtype=np.int64)     # records 0: nothing decoded
+    # Zeroed pages of an anonymous mapping of its own (records 0: nothing decoded), which the
+    # host backs only when written; np.zeros would too, but only while malloc hands out fresh
+    # mmap()ed memory: once an earlier TLB is freed, glibc raises its mmap threshold and the
+    # next one comes from reused, resident heap.  numpy unmaps it with the array.
+    buf = mmap.mmap(-1, tlb_size(slots) * 8, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    tlb = np.frombuffer(buf, dtype=np.int64)
     tlb[:ICACHE_TAG + slots] = -1                       # TLB entries and slot tags invalid
     tlb[ICACHE_SLOTS] = slots
-    for s in range(slots + 1):                          # each slot's sentinel after its page
-        tlb[ICACHE_REC + s * SLOT_STRIDE + RECS_PER_PAGE] = C_PAGE_END      # (a record with only a class)
+    # The scratch slot's sentinel (a record with only a class) now; a page slot's when
+    # slot_for first takes it.  So the host backs only the pages of the slots a VM uses
+    # (16 KiB each): a sentinel written in every slot here made the
+    # cache resident in full (2 MiB for 128 slots), and a small VM or a container cost
+    # ~0.5 MiB of host RSS before it ran an instruction.
+    tlb[ICACHE_REC + slots * SLOT_STRIDE + RECS_PER_PAGE] = C_PAGE_END
     return tlb
 
 
@@ -84,6 +95,7 @@ def slot_for(tlb, hp):
     if old != hp:
         for i in range(RECS_PER_PAGE):
             tlb[base + i] = 0
+        tlb[base + RECS_PER_PAGE] = C_PAGE_END          # the sentinel after its page
         tlb[ICACHE_TAG + s] = hp
         _retag(tlb, hp, old)
     return base

@@ -27,7 +27,7 @@ from numba.core.imputils import impl_ret_borrowed  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402
 from numba.np.arrayobj import make_array, populate_array  # noqa: E402
 
-__all__ = ["njit", "callee", "as_u16", "as_u32"]
+__all__ = ["njit", "callee", "as_u16", "as_u32", "drop_stale"]
 
 
 def callee(fn):
@@ -65,6 +65,47 @@ def compiled_on_disk(dispatcher):
         return bool(index._load_index())
     except Exception:  # a damaged index: numba would recompile, and so say we  # noqa: BLE001
         return False
+
+
+def drop_stale(modules):
+    """Empty the on-disk cache of every compiled function of ``modules`` when any of their
+    source files changed since the cache was written.
+
+    numba's cache checks a function against its *own* source file only, but a compiled
+    function holds its callees' code too: after an edit of icache.py alone, cpu._run loaded
+    from the cache still runs the old icache.slot_for (the "cache=True misses edits to an
+    imported jitted helper" trap).  So the hart keeps one stamp beside its cache, a sha256 of
+    all its source files and numba's version; when it differs, every index is emptied and the
+    next call compiles afresh.  Costs a hash of ~250 KB at import."""
+    import hashlib
+    from pathlib import Path
+    import numba
+    from numba.core.dispatcher import Dispatcher
+    disps = [v for m in modules for v in vars(m).values()
+             if isinstance(v, Dispatcher) and getattr(v, "_cache", None) is not None
+             and hasattr(v._cache, "_cache_path")]
+    if not disps:
+        return False
+    h = hashlib.sha256(numba.__version__.encode())
+    for m in sorted(modules, key=lambda m: m.__name__):
+        h.update(m.__name__.encode() + b"\0" + Path(m.__file__).read_bytes())
+    stamp = Path(disps[0]._cache._cache_path) / "hvlab-hart.sha256"
+    try:
+        if stamp.read_text() == h.hexdigest():
+            return False
+    except OSError:
+        pass                                # no stamp yet: a first run, or an older hvlab
+    for d in disps:
+        try:
+            d._cache.flush()
+        except OSError:                     # an unwritable cache: numba recompiles anyway
+            pass
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(h.hexdigest())
+    except OSError:
+        pass
+    return True
 
 
 def _reinterpret(itemsize, dtype):

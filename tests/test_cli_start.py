@@ -26,6 +26,50 @@ def test_compiled_on_disk_follows_numbas_cache(tmp_path, monkeypatch):
     sys.modules.pop("tiny_kernel", None)
 
 
+STALE_CHILD = """
+import sys
+import callee_mod, caller_mod
+from hypervisor import jit
+if sys.argv[1] == "guarded":
+    jit.drop_stale([callee_mod, caller_mod])
+print(caller_mod.g(0))
+"""
+
+
+def test_an_edited_callee_recompiles_its_callers(tmp_path):
+    """numba checks a cached function against its own file only: the caller compiled with
+    the old callee inlined comes back from the cache after an edit of the callee's file (each
+    run below is a new process, as a user's next `hv run` is).  jit.drop_stale, which the hart
+    runs over its files at import, notices the edit and has the caller compiled again."""
+    import os
+    import subprocess
+    (tmp_path / "callee_mod.py").write_text(
+        "from hypervisor.jit import njit\n\n\n@njit(cache=True)\ndef f(x):\n    return x + 1\n")
+    (tmp_path / "caller_mod.py").write_text(
+        "from hypervisor.jit import njit\nfrom callee_mod import f\n\n\n"
+        "@njit(cache=True)\ndef g(x):\n    return f(x) * 10\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()]),
+           "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run(mode):
+        out = subprocess.run([sys.executable, "-c", STALE_CHILD, mode], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return int(out.stdout)
+
+    def edit(step):
+        src = tmp_path / "callee_mod.py"
+        src.write_text(src.read_text().replace("x + 1", f"x + {step}").replace(
+            "x + 2", f"x + {step}"))
+    assert run("plain") == 10
+    edit(2)
+    assert run("plain") == 10           # numba's own cache: the old f, inside g (the trap)
+    assert run("guarded") == 20         # the stamp differs: both compiled again
+    assert run("guarded") == 20         # and cached from then on
+    edit(3)
+    assert run("guarded") == 30
+
+
 def test_the_harts_cache_is_found():
     from hypervisor import cpu
     warmup.compile_hart(io.StringIO())                      # the suite has compiled it by now

@@ -56,6 +56,35 @@ def test_exec_of_non_elf_and_malformed_elf(engine, root):
     assert c.console.text() == "execve /bin/text: Exec format error\n"
 
 
+def _static_elf(code, skip):
+    """A static RV32 executable: one R+X PT_LOAD of the whole file at 0x10000 (headers
+    included, as GNU ld lays out a small static program), its code after the 84 bytes of
+    ELF and program headers, entered ``skip`` bytes into the code."""
+    import struct
+    vaddr, off = 0x10000, 52 + 32
+    size = off + len(code)
+    ident = b"\x7fELF" + bytes((1, 1, 1, 0)) + bytes(8)
+    header = ident + struct.pack("<HHIIIIIHHHHHH", 2, 243, 1, vaddr + off + skip, 52, 0, 0,
+                                 52, 32, 1, 40, 0, 0)
+    phdr = struct.pack("<8I", 1, 0, vaddr, vaddr, size, size, 5, 0x1000)    # PF_R | PF_X
+    return header + phdr + code
+
+
+def test_exec_enters_a_2_byte_aligned_entry_point(engine, root):
+    """With C, an entry point need only be 2-byte aligned.  The code (hand-encoded): c.nop,
+    then the entry: li a0, 7; li a7, 93 (exit); ecall.  Entered at the c.nop it would run
+    the same; entered one byte in, it is refused before it runs."""
+    code = (0x0001).to_bytes(2, "little") + b"".join(
+        x.to_bytes(4, "little") for x in (0x00700513, 0x05D00893, 0x00000073))
+    for name, skip in (("odd2", 2), ("odd1", 1)):
+        (root / "bin" / name).write_bytes(_static_elf(code, skip))
+        (root / "bin" / name).chmod(0o755)
+    assert run(engine, root, ["/bin/odd2"]).exit_code == 7
+    c = run(engine, root, ["/bin/tool", "exec", "/bin/odd1"])
+    assert c.console.text() == "execve /bin/odd1: Exec format error\n"
+    assert any("entry point 0x10055 is not 2-byte aligned" in line for line in c.klog)
+
+
 def test_fork_bomb_stopped_by_pids_limit(engine, root):
     c = run(engine, root, ["/bin/tool", "forkbomb"], pids_limit=20)
     assert c.console.text() == "fork failed after 19: Resource temporarily unavailable\n"

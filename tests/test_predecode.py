@@ -119,3 +119,32 @@ def test_monitor_writes_into_a_decoded_page_are_seen():
     vm.write_guest(entry, li_444.to_bytes(4, "little"))
     vm.st[S.PC] = entry
     assert engine.step(vm, 1) == 1 and vm.st[10] == 444
+
+
+
+def _resident_pages(a):
+    """Pages of array ``a``'s buffer that the host backs now (mincore(2))."""
+    import ctypes
+    import mmap
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+    start = a.ctypes.data & ~(mmap.PAGESIZE - 1)
+    length = a.ctypes.data + a.nbytes - start
+    vec = ctypes.create_string_buffer((length + mmap.PAGESIZE - 1) // mmap.PAGESIZE)
+    assert libc.mincore(start, length, vec) == 0, ctypes.get_errno()
+    return sum(b & 1 for b in vec.raw)
+
+
+def test_an_unused_predecode_cache_costs_no_host_memory():
+    """A slot's records (16 KiB) are host memory only once the VM executes code in that slot:
+    the TLB array comes zeroed from the OS, and new_tlb writes the TLB part and one sentinel
+    (the scratch slot's), so a fresh cache of 128 slots (2 MiB) is resident in a few pages;
+    taking a slot (slot_for, through a run) writes that slot's sentinel."""
+    slots = S.icache_slots(1 << 20)
+    assert slots == S.ICACHE_MAX_SLOTS
+    tlb = icache.new_tlb(1 << 20)
+    assert tlb.nbytes > 2 << 20
+    tlb_part = (S.ICACHE_REC * 8 + 4095) // 4096
+    assert _resident_pages(tlb) <= tlb_part + 2
+    # nothing decoded, and only the scratch slot's sentinel written
+    assert list(tlb[S.ICACHE_REC:].nonzero()[0]) == [slots * S.SLOT_STRIDE + S.RECS_PER_PAGE]

@@ -424,5 +424,24 @@ class Container(Instance):
             "memory_limit": self.mem, "pids_limit": self.config.pids_limit,
             "image": self.config.image, "command": self.config.argv,
             "oom_kills": getattr(self, "oom_kills", 0),
+            "memory_stat": self.memory_stat(),
         })
         return out
+
+    def memory_stat(self):
+        """Where the container's frames (its host pages) are, in pages, split as cgroup v2's
+        memory.stat splits a cgroup's memory (Documentation/admin-guide/cgroup-v2.rst):
+        ``file``, the page cache (its executables' read-only pages, frames.py: Cached in its
+        /proc/meminfo); ``file_mapped``, the part of it some process maps; ``pagetables``,
+        the Sv32 tables of its address spaces (mm.py; the idle one's included); ``anon``, the
+        rest: the processes' own pages (stacks, data, heap, copies made by copy-on-write)
+        and the kernel's trampoline page.  Read-only: lab 5 shows the split."""
+        if not self.pages:              # ended: its pages are the host's again (release())
+            return {"file": 0, "file_mapped": 0, "pagetables": 0, "anon": 0}
+        fr = self.frames
+        spaces = {id(t.mm): t.mm for t in list(self.procs.values()) if t.mm is not None}
+        spaces[id(self.idle_mm)] = self.idle_mm
+        tables = sum(1 + len(m.tables) for m in spaces.values())
+        cached = len(fr.cache)
+        return {"file": cached, "file_mapped": cached - fr.reclaimable, "pagetables": tables,
+                "anon": fr.used - cached - tables}

@@ -86,7 +86,11 @@ def _parse(blob, name):
     for a, b in zip(loads, loads[1:]):
         if a[0] + a[1] > b[0]:
             raise bad(f"segments at {a[0]:#x} and {b[0]:#x} overlap")
-    if entry & 3 or not any(v <= entry < v + m for v, m, _, p, _ in loads if p & PROT_EXEC):
+    # 2-byte alignment is enough: the hart runs RV32IMAC, and a program may start with a
+    # compressed instruction (Linux's binfmt_elf checks none, the fetch would fault)
+    if entry & 1:
+        raise bad(f"entry point {entry:#x} is not 2-byte aligned")
+    if not any(v <= entry < v + m for v, m, _, p, _ in loads if p & PROT_EXEC):
         raise bad(f"entry point {entry:#x} is not in an executable segment")
     if phdr is None:
         first = loads[0]

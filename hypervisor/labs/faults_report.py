@@ -111,8 +111,11 @@ last bystander's answer (count: the guest's own clock):
                 f"{n}/{n - 1} = {n / (n - 1):.2f}"],
                [f"noisy one at cpu.weight {p['noisy_weight']}", f"{ph['weighted']:.4f}",
                 f"{ph['weighted'] / ph['alone']:.2f}",
-                f"about 1 (weight 10 against 1024 each), plus a tick or two: Linux preempts "
-                "at its 10 ms tick"]])
+                # cgroup v2 cpu.weight w is a CFS load weight of w * 1024 / 100, rounded
+                # (kernel/sched/core.c, cpu_weight_write_u64)
+                f"about 1 (cpu.weight {p['noisy_weight']} is a load weight of "
+                f"{(p['noisy_weight'] * 1024 + 50) // 100} against 1024 for each bystander's 100), "
+                "plus a tick or two: Linux preempts at its 10 ms tick"]])
 
 
 def _unchanged(ctx, part2):

@@ -1,8 +1,9 @@
 """Lab 5, images and copy-on-write: what is stored once and what per container.
 
 1. N containers from one image (busybox:1.35): bytes on disk (the image's layers, once; a
-   writable layer each) and pages in memory (the host pages each container holds; the image's
-   files, held once by the shared kernel for every container of the image).
+   writable layer each) and pages in memory (the host pages each container holds, split into
+   its page cache, page tables and its processes' own pages; the image's files, held once by
+   the shared kernel for every container of the image).
 2. Copy-on-write fork against exec, in a container (the shared kernel's frame counters) and
    in a Linux VM (Linux's own counters, /proc/meminfo).
 3. A container's changes as a layer, committed onto linux-vm:6.1 as a new image; the diff.
@@ -90,16 +91,20 @@ class Images(Lab):
                        p["container_mem"]) for i in range(p["n"])]
         layers = [_upper(c) for c in cs]
         with view(bb) as u:
-            files = [n for _, n in u.walk() if n.kind == "file"]
+            files = {path: n for path, n in u.walk() if n.kind == "file"}
+        stats = [c.stats() for c in cs]
         ctx.record("containers", {
-            "pages": [c.stats()["pages_allocated"] for c in cs],
-            "rss": [sum(q["pages"] for q in c.stats()["process_list"]) for c in cs],
-            "processes": [c.stats()["process_list"][0]["command"] for c in cs],
+            "pages": [s["pages_allocated"] for s in stats],
+            "rss": [sum(q["pages"] for q in s["process_list"]) for s in stats],
+            "processes": [s["process_list"][0]["command"] for s in stats],
+            # page cache, page tables and the processes' own pages (kernel/container.py)
+            "memory": [s["memory_stat"] for s in stats],
+            "busybox_bytes": files["bin/busybox"].size,
             "upper_bytes": [len(x) for x in layers],
             "upper_entries": [_names(x) for x in layers],
             # one read-only tree per image, shared by every container of it (the runtime's)
             "image_trees": len({id(c.config.tree) for c in cs}),
-            "image_files": len(files), "image_file_bytes": sum(n.size for n in files),
+            "image_files": len(files), "image_file_bytes": sum(n.size for n in files.values()),
             "image_layer_bytes": sum(d["size"] for d in bb.layers),
         }, COUNT)
         for c in cs:
@@ -107,7 +112,7 @@ class Images(Lab):
 
     # ------------------------------------------------------------------ 2. fork and exec
     def _fork_exec(self, ctx, eng, bb):
-        k, mem = ctx.params["k"], 64 * MiB          # room for k copies of BusyBox
+        k, mem = ctx.params["k"], 64 * MiB          # room for k processes and more
         # (a background job reads /dev/null unless told otherwise: the terminal, here)
         wait = "read x < /dev/tty"
         runs = {"base": wait,                                   # one sh, waiting
@@ -119,6 +124,8 @@ class Images(Lab):
             s = c.stats()
             out[name] = {"pages": s["pages_allocated"], "processes": s["processes"],
                          "rss": sum(q["pages"] for q in s["process_list"]),
+                         "process_rss": [q["pages"] for q in s["process_list"]],
+                         "memory": s["memory_stat"],
                          "clone": s["syscalls_by_name"].get("clone", 0),
                          "execve": s["syscalls_by_name"].get("execve", 0)}
             eng.remove(c)
