@@ -109,6 +109,20 @@ class _Archive:
             for m in self.tf.getmembers():
                 name = "/".join(p for p in m.name.split("/") if p not in ("", "."))
                 self.members[name] = m
+            # tarfile ends the member list quietly at a truncated or garbled header after the
+            # first: a cut archive loaded what was left (index.json gone: as a docker save).
+            # After the last member, a tar has zero blocks or nothing (POSIX ustar: two zero
+            # blocks end it); anything else is where the archive broke, as GNU tar reports
+            self.tf.fileobj.seek(self.tf.offset)
+            block = self.tf.fileobj.read(tarfile.BLOCKSIZE)
+            if block.strip(b"\0"):
+                raise OCIError(f"{path}: truncated or damaged tar archive (a bad header at "
+                               f"byte {self.tf.offset})")
+        except tarfile.ReadError as exc:
+            # "r:*" tries each compression and lists every failure on its own line: the
+            # standard is one line, so name the last (the plain tar's) reason only
+            why = str(exc).strip().splitlines()[-1].strip("- )")
+            raise OCIError(f"{path}: not a readable tar archive ({why})") from None
         except (OSError, tarfile.TarError) as exc:
             raise OCIError(f"{path}: not a readable tar archive ({exc})") from None
         self.path = path
@@ -210,6 +224,11 @@ def _plan(arc, d, plan, limits, depth=0):
     if depth > 4:
         raise OCIError(f"{arc.path}: image indexes nested too deep")
     digest = d["digest"]
+    if d.get("mediaType") not in mt.INDEXES + mt.MANIFESTS:
+        # descriptor.md: mediaType is REQUIRED and names what the blob is; one that is
+        # neither a manifest nor an index was loaded (and tagged with that type) as a manifest
+        raise OCIError(f"{arc.path}: manifest {short(digest)} has media type "
+                       f"{d.get('mediaType')!r}, not an image manifest or index")
     _verify_blob(arc, d, limits, f"manifest {short(digest)} in {arc.path}")
     data = arc.blob(digest).read(MAX_JSON + 1)
     plan[digest] = (d, "manifest", None)

@@ -29,6 +29,12 @@ def _guard(name):
                 return 1
             except BrokenPipeError:
                 return 1
+            except OSError as exc:
+                if exc.filename is None:        # not a file the user named: the top level's
+                    raise
+                # `save -o /no/such/dir/x.tar`, `initramfs -o DIR`: a traceback before
+                print(f"hv {name}: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+                return 1
         return run
     return wrap
 

@@ -10,7 +10,7 @@ of disk.  The rules, each refusing or stripping with the entry named:
       is fine: it is resolved inside the container's root, as the kernel's mount namespace does
     * a hard link whose target is absolute, has `..`, or is the entry itself
     * a name longer than 4096 bytes (PATH_MAX), an unknown entry type, an unknown whiteout
-      (`.wh..wh.` prefix other than the opaque marker)
+      (`.wh..wh.` prefix other than the opaque marker), a whiteout of `.` or `..`
     * one entry past `max_entry` bytes, more than `max_entries` entries, or past `max_layer`
       bytes in all (tar bombs; the decompressed size is limited as it streams, in layers.py)
   stripped (the layer is kept, the entry or bit is left out when the layer is read):
@@ -140,6 +140,10 @@ def _check(m, layer, limits, findings):
         raise UnsafeLayer(layer, m.name, "unknown whiteout (only .wh..wh..opq is defined)")
     if base == WHITEOUT:
         raise UnsafeLayer(layer, m.name, "whiteout of an empty name")
+    if base in (WHITEOUT + ".", WHITEOUT + ".."):
+        # `d/.wh..` named d itself (union.py deleted the directory holding it) and `d/.wh...`
+        # its parent; layer.md's whiteouts name an entry *in* the directory, so refuse both
+        raise UnsafeLayer(layer, m.name, f"whiteout of {base[len(WHITEOUT):]!r}")
     if m.isreg():
         if m.size > limits.max_entry:
             raise UnsafeLayer(layer, m.name, f"{human(m.size)}, past the limit of "

@@ -15,6 +15,11 @@ def parse_publish(spec):
         raise ValueError(f"bad -p {spec!r}: use 127.0.0.1:HOSTPORT:PORT")
     if not parts[0].startswith("127."):
         raise ValueError(f"-p {spec}: only loopback addresses (127.x) can be published")
+    # TCP ports are 16 bits (RFC 793); docker refuses the rest ("invalid hostPort") before
+    # bind() would raise OverflowError, and a container port 0 ("invalid containerPort")
+    for port in (int(parts[1]), int(parts[2])):
+        if not 0 < port <= 65535:
+            raise ValueError(f"-p {spec}: port {port} is not in 1-65535")
     return parts[0], int(parts[1]), int(parts[2])
 
 

@@ -110,6 +110,13 @@ def open_image(image):
     return tree, config, name
 
 
+def clamp_shares(shares):
+    """CPU shares as the kernel takes cpu.shares (kernel/sched/core.c: clamped to MIN_SHARES 2
+    .. MAX_SHARES 1 << 18): a weight of 10**20 would stop the container's virtual runtime
+    (scheduler.py) and starve every other instance."""
+    return max(2, min(int(shares), 1 << 18))
+
+
 def create(engine, image, argv=None, name=None, env=(), workdir=None, hostname=None,
            memory=DEFAULT_MEMORY, pids_limit=None, tty=False, cpu_shares=1024, cpus=None,
            upper=None, network=None):
@@ -125,6 +132,13 @@ def create(engine, image, argv=None, name=None, env=(), workdir=None, hostname=N
     if memory % PAGE_SIZE or memory < MIN_MEMORY or memory > 1 << 30:
         raise ContainerError(f"--memory must be whole pages between 1 MiB and 1 GiB "
                              f"(got {memory})")
+    if workdir is not None and not workdir.startswith("/"):
+        # docker: "the working directory 'x' is invalid, it needs to be an absolute path"
+        raise ContainerError(f"the working directory {workdir!r} is invalid, it needs to be "
+                             "an absolute path")
+    if pids_limit is not None and pids_limit <= 0:
+        pids_limit = None       # runtime-spec config-linux.md, pids.limit: "<= 0: no limit"
+    cpu_shares = clamp_shares(cpu_shares)
     if cpus is not None and not 0 < cpus <= 1:
         raise ContainerError("--cpus is a fraction of one core, in (0, 1] (one virtual CPU "
                              "per container)")

@@ -7,6 +7,7 @@ from the record with that layer over the image, so its changes survive stop and 
 """
 import threading
 import time
+import traceback
 
 from . import imageref, runtime
 from . import signal as sig
@@ -85,6 +86,15 @@ class Service:
         except (ContainerError, StoreError) as exc:
             ch.send(error=str(exc), status=getattr(exc, "status", 125) if isinstance(
                 exc, ContainerError) else 1)
+        except Exception as exc:        # a bug serving one request: one line to that client
+            # (the standard: never a bare "the daemon closed the connection"); the traceback
+            # goes to hvd.log, and the daemon and every other container run on
+            traceback.print_exc()
+            try:
+                ch.send(error=f"internal error in the daemon: {type(exc).__name__}: {exc} "
+                              "(traceback in hvd.log)", status=125)
+            except OSError:
+                pass
 
     def busy(self):
         with self.lock:
@@ -197,7 +207,7 @@ class Service:
         try:
             with self.lock:
                 c = self._launch(record, att)
-        except ContainerError:
+        except Exception:               # any failure: --rm leaves no "Created" record behind
             record.update(state="created", exit_code=None)     # docker: it stays "Created"
             self._forget(record) if record.get("rm") else self.store.save(record)
             raise

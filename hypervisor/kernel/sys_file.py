@@ -8,7 +8,7 @@ page tables (mm.py).
 import struct
 
 from .errno import EBADF, EINVAL, ENOTDIR, ESPIPE, SysError
-from .file import DirFile, O_CLOEXEC, O_NONBLOCK
+from .file import NOFILE, DirFile, O_CLOEXEC, O_NONBLOCK
 from .pipe import make_pipe
 from .proc import Block
 from .syscalls import signed, syscall
@@ -134,7 +134,9 @@ def sys_dup(c, p, fd, *_):
 
 @syscall("dup3")
 def sys_dup3(c, p, old, new, flags, *_):
-    if old == new or flags & ~O_CLOEXEC or signed(new) < 0:
+    if old == new or flags & ~O_CLOEXEC or not 0 <= signed(new) < NOFILE:
+        # dup(2): "EBADF newfd is out of the allowed range for file descriptors (see
+        # RLIMIT_NOFILE)" (was EMFILE past the limit)
         raise SysError(EINVAL if old == new or flags & ~O_CLOEXEC else EBADF)
     return p.fds.install(p.fds.get(signed(old)), bool(flags & O_CLOEXEC), fd=new)
 
@@ -144,6 +146,8 @@ def sys_fcntl(c, p, fd, cmd, arg, *_):
     fd = signed(fd)
     f = p.fds.get(fd)
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        if not 0 <= signed(arg) < NOFILE:   # fcntl(2): "EINVAL ... arg is negative or is
+            raise SysError(EINVAL)          # greater than the maximum allowable value"
         return p.fds.install(f, cmd == F_DUPFD_CLOEXEC, lowest=arg)
     if cmd == F_GETFD:
         return FD_CLOEXEC if p.fds.fds[fd][1] else 0

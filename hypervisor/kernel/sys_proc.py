@@ -99,6 +99,8 @@ def sys_getresuid(c, p, a, b, d, *_):
 
 @syscall("getgroups")
 def sys_getgroups(c, p, size, lst, *_):
+    if size & 0x80000000:       # getgroups(2): size is an int; kernel/groups.c: < 0 is EINVAL
+        raise SysError(EINVAL)
     return 0
 
 
