@@ -103,6 +103,7 @@ class Container(Instance):
         st[S.SIE] = 0                   # and no interrupt goes into the (absent) guest kernel
         st[S.SCOUNTEREN] = 7            # rdcycle/rdtime/rdinstret allowed in U-mode, as Linux
         st[S.WALLCLOCK] = 1 if self.engine.wall_clock else 0
+        self.insns_charged = 0          # st[INSTRET] when CPU time was last charged
         self._run_idle()
 
     # ---------------------------------------------------------------- time
@@ -150,6 +151,16 @@ class Container(Instance):
         p.mm.active = True
         self.idle_mm.active = False
         tlb_flush(self.tlb)             # ASIDLEN is 0: every switch flushes
+
+    def _charge(self, p):
+        """CPU time: the hart ran only ``current`` since the last exit (switches happen only
+        while an exit is served), so the instructions retired since then are its; the idle
+        task's are nobody's."""
+        now = int(self.st[S.INSTRET])
+        ran, self.insns_charged = now - self.insns_charged, now
+        if p is not None and ran > 0:
+            p.cpu_insns += ran
+            p.leader.proc_insns += ran
 
     def _run_idle(self):
         cur = self.current
@@ -231,6 +242,7 @@ class Container(Instance):
         if self.first_insn_at is None and int(st[S.INSTRET]) > 0:
             self.first_insn_at = time.perf_counter()
         p = self.current
+        self._charge(p)
         if code == S.RUN_TRAP:
             st[S.CNT_EXC_MONITOR] += 1
             cause = int(st[S.EXIT_CAUSE])
@@ -415,6 +427,7 @@ class Container(Instance):
             "process_list": [{"pid": q.pid, "ppid": q.parent.pid if q.parent else 0,
                               "state": q.state, "command": q.name(), "pages": q.rss_pages,
                               "syscalls": sum(t.syscalls for t in tasks if t.leader is q),
+                              "cpu_insns": q.proc_insns,
                               "threads": len(q.group)} for q in procs],
             "syscalls": self.syscalls,
             "syscalls_by_name": {self.kernel.name_of(n): c

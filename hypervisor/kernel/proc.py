@@ -73,7 +73,10 @@ class Process:
         self.fault_addr = 0
         self.start_ns = 0
         self.syscalls = 0
-        self.cpu_insns = 0              # instructions retired while on the hart
+        # CPU time, counted in instructions (the hart's virtual 100 MHz: 100 per microsecond)
+        self.cpu_insns = 0              # this task's (CLOCK_THREAD_CPUTIME_ID, RUSAGE_THREAD)
+        self.proc_insns = 0             # the leader's: every thread's, dead ones' too
+        self.child_insns = 0            # the leader's: reaped children's, with theirs (cutime)
         self.alarm = None
 
     @property

@@ -118,12 +118,13 @@ class PidDir(Dir):
     def _stat(self):
         p = self.proc
         ppid = p.parent.pid if p.parent else 0
-        ticks = p.cpu_insns // 1_000_000            # 100 MHz hart, HZ 100
+        ticks = p.leader.proc_insns // 1_000_000    # 100 MHz hart, HZ 100
+        cticks = p.leader.child_insns // 1_000_000
         start = p.start_ns * HZ // 10**9
         vsize = sum(v.end - v.start for v in p.mm.vmas) if p.mm else 0
         tty = (136 << 8) if p.sid == 1 else 0
         return (f"{p.pid} ({p.name()}) {p.state} {ppid} {p.pgid} {p.sid} {tty} "
-                f"{self.container.tty.fg_pgrp} 0 0 0 0 0 {ticks} 0 0 0 20 0 1 0 {start} "
+                f"{self.container.tty.fg_pgrp} 0 0 0 0 0 {ticks} 0 {cticks} 0 20 0 1 0 {start} "
                 f"{vsize} {p.rss_pages} 4294967295 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n")
 
     def _status(self):

@@ -249,8 +249,18 @@ def sys_prctl(c, p, option, arg2, *_):
 
 @syscall("getrusage")
 def sys_getrusage(c, p, who, buf, *_):
-    us = p.cpu_insns // 100                 # 100 MHz hart: 100 instructions per microsecond
-    p.mm.write(buf, struct.pack("<qq", us // 10**6, us % 10**6).ljust(136, b"\0"))
+    """getrusage(2): RUSAGE_SELF (0) the whole process, RUSAGE_CHILDREN (-1) its reaped
+    children, RUSAGE_THREAD (1) the caller; the kernel's 72-byte rv32 struct."""
+    who = signed(who)
+    if who == 0:
+        insns = p.leader.proc_insns
+    elif who == -1:
+        insns = p.leader.child_insns
+    elif who == 1:
+        insns = p.cpu_insns
+    else:
+        raise SysError(EINVAL)
+    p.mm.write(buf, exit_ops.rusage_bytes(insns))
     return 0
 
 

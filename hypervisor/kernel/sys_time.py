@@ -21,8 +21,11 @@ def clock_ns(c, clock):
     mono = c.now_ns()
     if clock in (0, 8, 11):                 # REALTIME, REALTIME_ALARM, TAI
         return int(c.epoch_ns + mono)
-    if clock in (2, 3):                     # CPU time of the process / thread
-        return c.current.cpu_insns * 10 if c.current else 0
+    if clock in (2, 3):                     # CPU time of the process / thread (10 ns each)
+        p = c.current
+        if p is None:
+            return 0
+        return (p.leader.proc_insns if clock == 2 else p.cpu_insns) * 10
     return mono
 
 
@@ -62,9 +65,9 @@ def sys_clock_nanosleep(c, p, clock, flags, req, rem, *_):
 @syscall("times")
 def sys_times(c, p, buf, *_):
     ticks = c.now_ns() // 10**7
-    if buf:
-        user = p.cpu_insns // 1_000_000
-        p.mm.write(buf, struct.pack("<iiii", user, 0, 0, 0))
+    if buf:                                 # clock ticks of USER_HZ 100: 10**6 instructions
+        me, kids = p.leader.proc_insns // 1_000_000, p.leader.child_insns // 1_000_000
+        p.mm.write(buf, struct.pack("<iiii", me, 0, kids, 0))
     return ticks & 0xFFFFFFFF
 
 
