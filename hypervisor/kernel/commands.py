@@ -110,11 +110,14 @@ def register(sub):
 
 # ---------------------------------------------------------------- talking to the daemon
 def _channel():
-    from .daemon import Channel, client_lock, ensure, socket_path
+    from .daemon import SLOW_MESSAGE, Channel, client_lock, ensure, socket_path
     hold = None
     try:
         hold = client_lock(socket_path())   # the daemon cannot exit idle until our answer
-        return Channel(ensure(), hold)
+        started = []
+        sock = ensure(started=started)
+        slow = (lambda: print(SLOW_MESSAGE, file=sys.stderr, flush=True)) if started else None
+        return Channel(sock, hold, slow)
     except OSError as exc:
         if hold is not None:
             hold.close()

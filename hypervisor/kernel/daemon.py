@@ -28,6 +28,7 @@ import fcntl
 import hashlib
 import json
 import os
+import select
 import socket
 import socketserver
 import subprocess
@@ -43,6 +44,9 @@ IDLE_SECONDS = float(os.environ.get("HV_DAEMON_IDLE", "600"))
 
 SUN_PATH_MAX = 107                      # sockaddr_un.sun_path less its NUL (unix(7))
 START_WAIT = 120.0                      # how long a client waits for a live daemon to listen
+SLOW_FIRST = 1.5                        # a new daemon's first answer later than this: say why
+SLOW_MESSAGE = ("hv: starting the container daemon (the first start after an install "
+                "compiles the hart: ~10 s)")
 
 
 def socket_path(store_root=None):
@@ -90,14 +94,17 @@ def client_lock(path):
     return _lock(path + ".lock", fcntl.LOCK_SH)
 
 
-def ensure(store_root=None, wait=START_WAIT):
-    """A connected socket to the daemon of this store, starting it if needed.  Call it while
-    holding ``client_lock`` (Channel releases it at the first answer)."""
+def ensure(store_root=None, wait=START_WAIT, started=None):
+    """A connected socket to the daemon of this store, starting it if needed (then True is
+    appended to the list ``started``).  Call it while holding ``client_lock`` (Channel
+    releases it at the first answer)."""
     path = socket_path(store_root)
     try:
         return connect(path)
     except OSError:
         pass
+    if started is not None:
+        started.append(True)
     root = Path(store_root or default_root())
     root.mkdir(parents=True, exist_ok=True)
     log = open(root / "hvd.log", "ab")
@@ -127,11 +134,12 @@ class Channel:
     """JSON lines over a socket.  ``hold``: a client's lock (client_lock), let go at the first
     message received."""
 
-    def __init__(self, sock, hold=None):
+    def __init__(self, sock, hold=None, slow=None):
         self.sock = sock
         self.rfile = sock.makefile("rb")
         self.lock = threading.Lock()
         self.hold = hold
+        self.slow = slow                # called once if the first answer takes SLOW_FIRST s
 
     def send(self, **msg):
         data = (json.dumps(msg) + "\n").encode()
@@ -139,6 +147,10 @@ class Channel:
             self.sock.sendall(data)
 
     def recv(self):
+        if self.slow is not None:
+            slow, self.slow = self.slow, None
+            if not select.select([self.sock], [], [], SLOW_FIRST)[0]:
+                slow()
         try:
             line = self.rfile.readline()
         finally:
@@ -211,6 +223,10 @@ def main(argv=None):
     try:
         from .service import Service            # the engine, numba: seconds on a busy host
         service = Service(store)
+        # compile (or load) the hart before serving: requests wait in the backlog, and no
+        # container's first slice, nor its host time, includes the compile (hvd.log says so)
+        from ..commands.warmup import compile_hart
+        compile_hart(sys.stderr)
         server.daemon = service
         service.server = server
         service.may_exit = lambda busy: idle_exit(path, ino, busy)

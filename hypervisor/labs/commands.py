@@ -97,8 +97,10 @@ def run_lab(lab, seed=0, quick=False, out=None, timed=True, quiet=False, stream=
 
 def cmd_run(args):
     from . import report
+    from ..commands.warmup import compile_hart
     lab = _lab(args.name)
     out = Path(args.out or f"lab-{lab.slug}")
+    compile_hart()          # as hv run does: no instance's host time includes the compile
     try:
         res, ctx = run_lab(lab, args.seed, args.quick, out)
     except LabError as exc:
@@ -126,6 +128,8 @@ def cmd_answers(args):
         params = lab.make_params(seed, quick)
         counts = None
         if results is None:         # the count answers: an untimed run, no files
+            from ..commands.warmup import compile_hart
+            compile_hart()
             res, _ = run_lab(lab, seed, quick, None, timed=False)
             counts = {q: v for q, v in res["answers"].items()
                       if v is not None and lab.question(q).kind == "count"}
