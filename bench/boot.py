@@ -29,7 +29,8 @@ def boot(tree):
     wall = time.perf_counter() - t0
     if run.returncode != 0 or "2262" not in run.stdout:
         sys.exit(f"{tree}: the boot failed: {run.stderr[-500:]}")
-    row = next(line for line in run.stderr.splitlines() if line.startswith("linux-batch"))
+    lines = run.stderr.splitlines()         # the row after the table's rule: older trees
+    row = lines[next(i for i, x in enumerate(lines) if x.startswith("----")) + 1]   # name it vm1
     cols = row.split()
     return wall, float(cols[4]), float(cols[3]), int(cols[2].replace(",", ""))
 

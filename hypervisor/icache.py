@@ -3,7 +3,7 @@ with every write.
 
 Records (decode.py) are kept per *host* page, so two virtual mappings of one page share them,
 and a change of the guest's page tables (satp, sfence.vma) invalidates nothing.  A VM has S
-slots (state.icache_slots: 4..128), direct-mapped by host page number, each with one record
+slots (state.icache_slots: 4..512), direct-mapped by host page number, each with one record
 per 2-byte parcel of its page; a record is decoded the first time the hart executes it.  The
 slots live in the VM's TLB array after the TLB entries (layout: state.py).
 
@@ -42,7 +42,7 @@ def new_tlb(ram_pages):
     # The scratch slot's sentinel (a record with only a class) now; a page slot's when
     # slot_for first takes it.  So the host backs only the pages of the slots a VM uses
     # (16 KiB each): a sentinel written in every slot here made the
-    # cache resident in full (2 MiB for 128 slots), and a small VM or a container cost
+    # cache resident in full (2 MiB for 128 slots, 8 MiB for 512), and a small VM or a container cost
     # ~0.5 MiB of host RSS before it ran an instruction.
     tlb[ICACHE_REC + slots * SLOT_STRIDE + RECS_PER_PAGE] = C_PAGE_END
     return tlb

@@ -143,7 +143,10 @@ TLB_HASCODE = 1 << 20
 #                                         running off the page, so the inner loop tests the page
 #                                         only on jumps
 # slot S is a scratch page for page-straddling instructions: only its first record is written.
-ICACHE_MAX_SLOTS = 128
+# 512, not 128: Linux's boot executes code from ~370 host pages, which 128 direct-mapped slots
+# kept evicting and decoding again (linux-batch's VM time 1.20x longer, bench/boot.py --vs a
+# 128-slot tree, 9 rounds); its cache is then ~5.9 MiB resident, a small program's a few slots
+ICACHE_MAX_SLOTS = 512
 ICACHE_SLOTS = TLB_SIZE
 TLB_HOST_IDX = TLB_SIZE + 4
 ICACHE_TAG = TLB_SIZE + 8
@@ -155,9 +158,10 @@ SLOT_STRIDE = RECS_PER_PAGE + 1
 def icache_slots(ram_pages):
     """Slots for a VM of ``ram_pages`` guest pages: an eighth of its pages (a power of two),
     between 4 and ICACHE_MAX_SLOTS.  Each slot is 2,049 records of 8 bytes (16 KiB), so a VM's
-    TLB array (TLB, tags, slots and the scratch slot) is at most 2.03 MiB (128 slots: 64 MiB
-    of RAM or more), 540 KiB with 1 MiB of RAM (32 slots), 92 KiB with 64 KiB (4 slots).
-    The arrays are zero-filled lazily by the OS: pages of slots never used cost no RAM."""
+    TLB array (TLB, tags, slots and the scratch slot) is at most 8.03 MiB of address space
+    (512 slots: 16 MiB of RAM or more), 540 KiB with 1 MiB of RAM (32 slots), 92 KiB with
+    64 KiB (4 slots).  It is an anonymous mapping (icache.new_tlb): the host backs only the
+    pages of the slots a VM has used."""
     s = 4
     while s < ICACHE_MAX_SLOTS and s * 2 <= ram_pages // 8:
         s *= 2

@@ -138,7 +138,7 @@ def _resident_pages(a):
 def test_an_unused_predecode_cache_costs_no_host_memory():
     """A slot's records (16 KiB) are host memory only once the VM executes code in that slot:
     the TLB array comes zeroed from the OS, and new_tlb writes the TLB part and one sentinel
-    (the scratch slot's), so a fresh cache of 128 slots (2 MiB) is resident in a few pages;
+    (the scratch slot's), so a fresh cache of 512 slots (8 MiB) is resident in a few pages;
     taking a slot (slot_for, through a run) writes that slot's sentinel."""
     slots = S.icache_slots(1 << 20)
     assert slots == S.ICACHE_MAX_SLOTS
