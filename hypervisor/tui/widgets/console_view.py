@@ -1,11 +1,18 @@
-"""The selected VM's console: its scrollback (the last 8 KiB the guest wrote), followed live.
+"""The selected VM's console: its scrollback (the last 8 KiB the guest wrote), followed live,
+shown as a terminal of the pane's size.
 
-The guest's bytes go through a small line model of a terminal, enough for what guests send a
-serial console: CR returns to the start of the line (progress lines overwrite themselves), BS
-moves back one column (Linux echoes BS space BS to erase a character), DEL echoed back by a
-guest that echoes raw bytes (the bundled echo does) erases the character before it, TAB
-goes to the next multiple of 8, and of the ANSI escapes it keeps cursor left/right (CSI n D,
-CSI n C) and erase-in-line (CSI K); the others are dropped.  Long lines wrap.
+The guest's bytes go, as they come, through a terminal model (terminal.py): a line model for
+ordinary output, enough for what guests send a serial console -- CR returns to the start of
+the line (progress lines overwrite themselves), BS moves back one column (Linux echoes BS
+space BS to erase a character), DEL echoed back by a guest that echoes raw bytes (the bundled
+echo does) erases the character before it, TAB goes to the next multiple of 8, cursor
+left/right and erase-in-line escapes; its lines wrap at the pane's width (again when the pane
+changes width) and keep 2000 lines to scroll back.  When a full-screen program addresses the
+cursor or enters the alternate screen (BusyBox vi, top, less), the model becomes a VT100/VT220
+screen (pyte) of the pane's size -- a container's terminal is given that size too, so the
+program lays out by it -- shown with its colours, bold, underline and reverse video, the
+cursor a reverse cell while the pane has focus (unless the program hid it); see terminal.py
+for when it switches and why.
 
 Focus it (enter on the table) and keys go to the VM's UART (a container's terminal):
 printable characters as typed, enter as CR, backspace as DEL (what a terminal's backspace key
@@ -14,17 +21,11 @@ delete and shift+tab as ANSI escapes, other ctrl keys as their control character
 page down, shift+arrows and the mouse wheel scroll back.  Ctrl+] gives the keys back to the
 table (as telnet's and virsh console's escape character does; F12 too, where ctrl+] is
 awkward to type); F1 (help) and ctrl+q (quit) still work."""
-import codecs
-import re
-
 from textual.message import Message
 
 from . import LinePanel, set_titles
+from .terminal import MAX_LINES, TAB, Terminal, TermLines, row_text, wrap  # noqa: F401
 
-MAX_LINES = 2000
-TAB = 8
-_TOKEN = re.compile(r"\x1b\[([0-?]*)[ -/]*([@-~])|\x1b[@-Z\\-_]|[\x00-\x1f\x7f]|[^\x00-\x1f\x7f\x1b]+")
-_PARTIAL = re.compile(r"\x1b(\[[0-?]*[ -/]*)?$")
 _NAMED = {"up": b"\x1b[A", "down": b"\x1b[B", "right": b"\x1b[C", "left": b"\x1b[D",
           "home": b"\x1b[H", "end": b"\x1b[F", "delete": b"\x1b[3~",
           "enter": b"\r", "tab": b"\t", "backspace": b"\x7f", "ctrl+h": b"\x08",
@@ -32,86 +33,9 @@ _NAMED = {"up": b"\x1b[A", "down": b"\x1b[B", "right": b"\x1b[C", "left": b"\x1b
           "ctrl+at": b"\x00", "ctrl+space": b"\x00"}
 LEAVE_KEYS = ("ctrl+right_square_bracket", "f12")     # back to the table
 KEEP_KEYS = ("f1", "ctrl+q")                          # help and quit, even here
+_ARROWS = {"up", "down", "right", "left", "home", "end"}
+DECCKM = 1 << 5                         # ?1 (pyte keeps private modes shifted by 5)
 _SCROLL = {"pageup", "pagedown", "shift+up", "shift+down", "shift+home", "shift+end"}
-
-
-class TermLines:
-    """Console text as lines, with a cursor column on the last line (see the module doc)."""
-
-    def __init__(self, max_lines=MAX_LINES):
-        self.max_lines = max_lines
-        self.reset()
-
-    def reset(self):
-        self.lines = [""]
-        self.col = 0
-        self.pending = ""
-        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-
-    def feed(self, data):
-        """Bytes from the guest."""
-        text = self.pending + self.decoder.decode(data)
-        partial = _PARTIAL.search(text)
-        self.pending = text[partial.start():] if partial else ""
-        if partial:
-            text = text[:partial.start()]
-        for m in _TOKEN.finditer(text):
-            tok = m.group(0)
-            c = tok[0]
-            if c == "\n":
-                self.lines[-1] = self.lines[-1].rstrip(" ")     # as a terminal shows it
-                self.lines.append("")
-                self.col = 0
-            elif c == "\r":
-                self.col = 0
-            elif c == "\b":
-                self.col = max(0, self.col - 1)
-            elif c == "\x7f":
-                if self.col > 0:
-                    line = self.lines[-1]
-                    self.col -= 1
-                    self.lines[-1] = line[:self.col] + line[self.col + 1:]
-            elif c == "\t":
-                self._put(" " * (TAB - self.col % TAB))
-            elif c == "\x1b":
-                self._escape(m.group(1), m.group(2))
-            elif c >= " ":
-                self._put(tok)
-        if len(self.lines) > self.max_lines:
-            del self.lines[:len(self.lines) - self.max_lines]
-
-    def _put(self, s):
-        line = self.lines[-1]
-        if len(line) < self.col:
-            line += " " * (self.col - len(line))
-        self.lines[-1] = line[:self.col] + s + line[self.col + len(s):]
-        self.col += len(s)
-
-    def _escape(self, params, final):
-        if final is None:
-            return
-        n = int(params) if params and params.isdigit() else 1
-        if final == "D":
-            self.col = max(0, self.col - n)
-        elif final == "C":
-            self.col += n
-        elif final == "K":
-            line = self.lines[-1]
-            if params in ("", "0"):
-                self.lines[-1] = line[:self.col]
-            elif params == "1":
-                self.lines[-1] = " " * min(len(line), self.col + 1) + line[self.col + 1:]
-            elif params == "2":
-                self.lines[-1] = ""
-
-
-def wrap(lines, width):
-    """Screen rows of ``lines`` wrapped at ``width``: (line index, start column) per row."""
-    rows = []
-    for i, line in enumerate(lines):
-        n = max(1, -(-len(line) // width))
-        rows.extend((i, k * width) for k in range(n))
-    return rows
 
 
 class ConsoleView(LinePanel, can_focus=True):
@@ -128,7 +52,7 @@ class ConsoleView(LinePanel, can_focus=True):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.vm_id = None
-        self.term = TermLines()
+        self.term = Terminal()
         self.back = 0                   # rows scrolled back from the end (0: following)
         self._total = 0
         self._vm_console = None
@@ -137,8 +61,12 @@ class ConsoleView(LinePanel, can_focus=True):
 
     @property
     def lines(self):
-        """The console's text lines (the last one is the line being written)."""
-        return self.term.lines
+        """The console's text lines (the last one is the line being written); with a screen
+        shown, its scrollback and then its rows."""
+        term = self.term
+        if term.screen is None:
+            return term.text.lines
+        return term.text.lines + [row_text(term.screen, y) for y in range(term.screen.lines)]
 
     def follow(self, vm):
         """Show ``vm``'s console (None: nothing), adding only what is new since last time."""
@@ -155,6 +83,7 @@ class ConsoleView(LinePanel, can_focus=True):
             self.term.reset()
             self._changed()
         self._size_terminal(vm)
+        self._fit()
         total, data, complete = console.since(self._total)
         if not complete:
             self.term.reset()
@@ -179,34 +108,50 @@ class ConsoleView(LinePanel, can_focus=True):
         if (tty.cols, tty.rows) != (width, height):
             tty.cols, tty.rows = width, height
 
+    def _fit(self):
+        """The terminal model gets the pane's size too (a screen is resized, lines rewrap)."""
+        width, height = self.content_size.width, self.content_size.height
+        if width > 0 and height > 0 and self.term.resize(width, height):
+            self._changed()
+
     def _changed(self):
         self._version += 1
         self._rows = None
 
     def _wrapped(self):
+        """Rows of the lines (line mode) or of the scrollback above the screen."""
         width = max(1, self.content_size.width)
         if self._rows is None or self._rows[0] != width:
-            self._rows = (width, wrap(self.term.lines, width))
+            self._rows = (width, wrap(self.term.text.lines, width))
         return self._rows[1]
 
     def _row_count(self):
-        return len(self._wrapped())
+        screen = self.term.screen
+        return len(self._wrapped()) + (screen.lines if screen is not None else 0)
 
     def build(self):
         width, height = self.content_size.width, self.content_size.height
         if width <= 0 or height <= 0:
             return []
+        self._fit()
         rows = self._wrapped()
-        self.back = max(0, min(self.back, len(rows) - height))
-        end = len(rows) - self.back
-        lines = self.term.lines
+        screen = self.term.screen
+        total = self._row_count()
+        self.back = max(0, min(self.back, total - height))
+        end = total - self.back
+        lines = self.term.text.lines
         out = []
-        cursor_row = len(rows) - 1 - max(0, (len(lines[-1]) - 1) // width) + self.term.col // width
+        if screen is None:
+            col = self.term.text.col
+            cursor_row = len(rows) - 1 - max(0, (len(lines[-1]) - 1) // width) + col // width
         for r in range(max(0, end - height), end):
+            if r >= len(rows):
+                out.append(screen_row(screen, r - len(rows), self.has_focus))
+                continue
             i, start = rows[r]
             text = lines[i][start:start + width]
-            if self.has_focus and r == cursor_row and i == len(lines) - 1:
-                c = self.term.col - start
+            if screen is None and self.has_focus and r == cursor_row and i == len(lines) - 1:
+                c = col - start
                 text = text.ljust(c + 1)
                 out.append([(text[:c], ""), (text[c], "reverse"), (text[c + 1:], "")])
             else:
@@ -259,7 +204,11 @@ class ConsoleView(LinePanel, can_focus=True):
                               "shift+down": -1, "shift+home": 1 << 30,
                               "shift+end": -(1 << 30)}[key])
         elif key in _NAMED:
-            self.post_message(self.Typed(_NAMED[key]))
+            data = _NAMED[key]
+            screen = self.term.screen
+            if key in _ARROWS and screen is not None and DECCKM in screen.mode:
+                data = b"\x1bO" + data[2:]      # application cursor keys (vi, less set them)
+            self.post_message(self.Typed(data))
         elif event.character:
             self.post_message(self.Typed(event.character.encode("utf-8")))
         elif key.startswith("alt+") and len(key) == 5:
@@ -268,3 +217,60 @@ class ConsoleView(LinePanel, can_focus=True):
             return
         event.stop()
         event.prevent_default()
+
+
+# ---------------------------------------------------------------------- a screen's rows
+_COLOUR_NAMES = {"brown": "yellow"}     # pyte's name for SGR 33 (console_codes(4))
+_STYLES = {}
+
+
+def _colour(name):
+    """A pyte colour (a name, bright<name>, or rrggbb for 256 and true colours) for Rich."""
+    if len(name) == 6 and all(c in "0123456789abcdefABCDEF" for c in name):
+        return "#" + name
+    bright = name.startswith("bright")
+    name = name[6:] if bright else name
+    name = _COLOUR_NAMES.get(name, name)
+    return ("bright_" if bright else "") + name
+
+
+def char_style(ch, cursor=False):
+    """The Rich style string of a pyte Char (the cursor cell: its reverse toggled)."""
+    key = (ch.fg, ch.bg, ch.bold, ch.italics, ch.underscore, ch.strikethrough,
+           ch.reverse != cursor, ch.blink)
+    style = _STYLES.get(key)
+    if style is None:
+        words = [w for w, on in zip(("bold", "italic", "underline", "strike", "reverse",
+                                     "blink"), key[2:]) if on]
+        if ch.fg != "default":
+            words.append(_colour(ch.fg))
+        if ch.bg != "default":
+            words.append("on " + _colour(ch.bg))
+        style = _STYLES[key] = " ".join(words)
+    return style
+
+
+def screen_row(screen, y, focused):
+    """Row ``y`` of a pyte screen as (text, style) pieces, runs of one style joined."""
+    line = screen.buffer[y]
+    cur = screen.cursor
+    cursor_x = cur.x if focused and not cur.hidden and cur.y == y else -1
+    cursor_x = min(cursor_x, screen.columns - 1)
+    pieces = []
+    text, style = [], None
+    for x in range(screen.columns):
+        ch = line[x]
+        if ch.data == "":               # the second cell of a wide character
+            continue
+        st = char_style(ch, x == cursor_x)
+        if st != style and text:
+            pieces.append(("".join(text), style))
+            text = []
+        style = st
+        text.append(ch.data)
+    tail = "".join(text)
+    if style == "":
+        tail = tail.rstrip(" ")
+    if tail:
+        pieces.append((tail, style))
+    return pieces
