@@ -127,8 +127,11 @@ def test_demo_fits_80_columns_with_a_verdict_per_vm(capsys, monkeypatch):
 
 def test_demo_pages_add_up_after_a_timeout(capsys, monkeypatch):
     monkeypatch.delenv("COLUMNS", raising=False)
-    # capped at 5% of a core, rogue needs ~0.2 s of wall time: it is still running at 0.05 s
-    assert main(["demo", "--short", "--caps", "5", "--timeout", "0.05"]) == 1
+    # capped at 0.1% of a core, rogue (~10 ms of CPU) needs seconds of wall time: it is still
+    # running at 0.5 s.  (--timeout covers loading the images too: 0.05 s, as this test once
+    # had, could end a loaded machine's run before every VM was built, with 124; at 1% a
+    # fast moment of the machine let every VM pass within 0.5 s)
+    assert main(["demo", "--short", "--caps", "0.1", "--timeout", "0.5"]) == 1
     out = capsys.readouterr().out
     assert re.search(r"^FAIL \w+ +expected passed, got timed out", out, re.M)
     assert "(every VM's pages came back)" in out.splitlines()[-1]

@@ -220,3 +220,50 @@ def test_options_after_the_image_belong_to_the_containers_command():
     argv = ["container", "exec", "-i", "web", "ls", "-l", "/"]
     args = build_parser(argv).parse_args(argv)
     assert args.ref == "web" and args.cmd == ["ls", "-l", "/"] and args.interactive
+
+
+def test_run_it_follows_the_clients_window_size(hv, tmp_path):
+    """`hv container run -it` on a terminal: the container's terminal has the client's
+    window size, and a resize of the client's window (SIGWINCH) reaches the program, as
+    `docker run -it` does.  The client runs on a pty whose size the test sets (TIOCSWINSZ)."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    hv("image", "ls")                               # the daemon's env: this test's store
+    env = dict(os.environ, HV_STORE=str(tmp_path / "store"),
+               HV_RUNTIME_DIR=str(tmp_path / "run"), HV_DAEMON_IDLE="30")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+    script = "trap 'stty size' WINCH; stty size; while :; do read x && exit 0; done"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen([sys.executable, "-m", "hypervisor.cli", "container", "run",
+                             "--rm", "-it", "busybox:1.35", "sh", "-c", script],
+                            stdin=slave, stdout=slave, stderr=slave, env=env, cwd=root,
+                            preexec_fn=lambda: (os.setsid(),        # the pty is its terminal
+                                                fcntl.ioctl(0, termios.TIOCSCTTY, 0)))
+    os.close(slave)
+    seen = b""
+
+    def until(text, timeout=60):
+        nonlocal seen
+        end = time.monotonic() + timeout
+        while text not in seen:
+            assert time.monotonic() < end, seen
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    break
+        assert text in seen, seen
+    try:
+        until(b"33 101")
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 20, 70, 0, 0))
+        until(b"20 70")                             # the kernel of the pty sent SIGWINCH
+        os.write(master, b"\r")
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)

@@ -156,6 +156,8 @@ def _stream(ch, stdin=False, tty=False):
                     return
         threading.Thread(target=pump, daemon=True).start()
     restore = _raw_terminal() if tty and stdin else None
+    if restore:
+        restore = _follow_window_size(ch, restore)
     try:
         while True:
             msg = ch.recv()
@@ -172,6 +174,27 @@ def _stream(ch, stdin=False, tty=False):
     finally:
         if restore:
             restore()
+
+
+def _follow_window_size(ch, restore):
+    """Send our terminal's size now and at each SIGWINCH, as `docker run -it` does, so a
+    full-screen program in the container lays out to this window.  Returns ``restore``
+    extended with putting the old SIGWINCH handler back."""
+    import signal
+
+    def send(*_):
+        try:
+            cols, rows = os.get_terminal_size(sys.stdin.fileno())
+            ch.send(winsize=[rows, cols])
+        except OSError:
+            pass
+    old = signal.signal(signal.SIGWINCH, send)
+    send()
+
+    def undo():
+        signal.signal(signal.SIGWINCH, old)
+        restore()
+    return undo
 
 
 def _raw_terminal():

@@ -44,8 +44,9 @@ TRAMPOLINE_CODE = np.array([0x08B00893, 0x00000073, 0, 0,
 
 # hv top's rows under a container (ppid, pages and syscalls added for it; defaulted, so
 # a three-field ProcessView still works)
-ProcessView = collections.namedtuple("ProcessView", "pid name state ppid pages syscalls",
-                                     defaults=(0, 0, 0))
+ProcessView = collections.namedtuple("ProcessView",
+                                     "pid name state ppid pages syscalls cpu_insns",
+                                     defaults=(0, 0, 0, 0))
 _ImageName = collections.namedtuple("_ImageName", "name")
 
 
@@ -397,6 +398,11 @@ class Container(Instance):
         with self.lock:
             self.tty.feed(data)
 
+    def resize_terminal(self, rows, cols):
+        """The size of the window its terminal is shown in (SIGWINCH when it changes)."""
+        with self.lock:
+            self.tty.resize(rows, cols)
+
     def close_input(self):
         with self.lock:
             self.tty.hangup_input()
@@ -414,7 +420,8 @@ class Container(Instance):
         calls summed, as ps shows processes)."""
         tasks = list(self.procs.values())
         return [ProcessView(q.pid, q.name(), q.state, q.parent.pid if q.parent else 0,
-                            q.rss_pages, sum(t.syscalls for t in tasks if t.leader is q))
+                            q.rss_pages, sum(t.syscalls for t in tasks if t.leader is q),
+                            q.proc_insns)
                 for q in tasks if q.leader is q]
 
     def stats(self):

@@ -254,6 +254,11 @@ class Service:
                 with c.lock:
                     (term.hangup_input() if term else c.tty.hangup_input())
                 return
+            size = msg.get("winsize")
+            if isinstance(size, list) and len(size) == 2 and \
+                    all(isinstance(n, int) and 0 < n < 65536 for n in size):
+                with c.lock:                # the client's window: SIGWINCH if it changed
+                    (term or c.tty).resize(size[0], size[1])
             if "stdin" in msg:
                 data = msg["stdin"].encode("latin-1")
                 with c.lock:

@@ -11,6 +11,7 @@ import struct
 from .errno import EAGAIN, EINVAL, ENOTTY, ESPIPE, SysError
 from .file import O_NONBLOCK, OpenFile
 from .proc import Block, WaitQueue
+from .signal import SIGWINCH
 from .vfs import S_IFCHR, Node
 
 TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
@@ -45,6 +46,16 @@ class Terminal:
         self.sid = 1
 
     # ---------------------------------------------------------------- input from outside
+    def resize(self, rows, cols):
+        """The window changed size (hv top's pane, a client's terminal): as Linux's
+        tty_do_resize, a new size sends SIGWINCH to the foreground process group, so vi or top
+        lays itself out again (tty_ioctl(4), TIOCSWINSZ)."""
+        if (rows, cols) == (self.rows, self.cols):
+            return
+        self.rows, self.cols = rows, cols
+        if self.is_tty:
+            self.container.kernel.signals.send_group(self.container, self.fg_pgrp, SIGWINCH)
+
     def feed(self, data):
         for b in data:
             self._byte(b)
@@ -170,7 +181,7 @@ class TtyFile(OpenFile):
         elif req == TIOCGWINSZ:
             mm.write(arg, struct.pack("<HHHH", t.rows, t.cols, 0, 0))
         elif req == TIOCSWINSZ:
-            t.rows, t.cols = struct.unpack("<HH", mm.read(arg, 4))
+            t.resize(*struct.unpack("<HH", mm.read(arg, 4)))
         elif req == TIOCGPGRP:
             mm.write_u32(arg, t.fg_pgrp)
         elif req == TIOCSPGRP:

@@ -104,8 +104,11 @@ PROCESS_STATES = {"R": "running", "S": "sleeping", "T": "stopped", "Z": "zombie"
 class Child:
     """A row under an instance in the table: one of a container's processes (read from
     ``inst.processes``: objects with ``pid``, ``name``, ``state`` and, if they have them,
-    ``ppid``, ``pages`` and ``syscalls``).  ``depth`` is its depth in the process tree."""
-    __slots__ = ("key", "pid", "ppid", "name", "state", "pages", "syscalls", "rate", "depth")
+    ``ppid``, ``pages``, ``syscalls`` and ``cpu_insns``).  ``depth`` is its depth in the
+    process tree; ``mips`` and ``cpu`` (a fraction of a host core: the instance's, shared by
+    the instructions each process ran) are set by the sampler."""
+    __slots__ = ("key", "pid", "ppid", "name", "state", "pages", "syscalls", "rate", "depth",
+                 "insns", "mips", "cpu")
 
     def __init__(self, parent_id, proc):
         self.pid = int(getattr(proc, "pid", 0))
@@ -116,7 +119,9 @@ class Child:
         self.state = PROCESS_STATES.get(state, state)
         self.pages = int(getattr(proc, "pages", 0) or 0)
         self.syscalls = int(getattr(proc, "syscalls", 0) or 0)
+        self.insns = int(getattr(proc, "cpu_insns", 0) or 0)
         self.rate = 0.0                 # system calls per second (set by the sampler)
+        self.mips = self.cpu = 0.0
         self.depth = 0
 
 
@@ -143,7 +148,8 @@ class VMSample:
                  "idle", "cpu", "mips", "instructions", "exit_rate", "top_cause", "exit_totals",
                  "exit_rates", "pages", "mem", "host_share", "weight", "cap", "pc", "priv",
                  "children", "syscalls", "syscall_rate", "faults", "fault_rate", "calls",
-                 "missing", "pid", "process", "nprocs", "command", "child_rates")
+                 "missing", "pid", "process", "nprocs", "command", "child_rates",
+                 "child_mips")
 
     def __init__(self, inst_id):
         self.id = inst_id
@@ -160,6 +166,7 @@ class VMSample:
         self.syscall_rate = self.fault_rate = 0.0
         self.calls, self.missing = [], []
         self.child_rates = {}           # pid -> system calls per second
+        self.child_mips = {}            # pid -> its instructions per second / 10**6
         self.children = ()
         self.nprocs = 0
 
@@ -193,6 +200,9 @@ class VMSample:
         children = [Child(inst.id, p) for p in procs]
         for c in children:
             c.rate = self.child_rates.get(c.pid, 0.0)
+            c.mips = self.child_mips.get(c.pid, 0.0)
+            # the instance's share of a core, divided as the instructions were
+            c.cpu = self.cpu * min(1.0, c.mips / self.mips) if self.mips > 0 else 0.0
         self.children = tuple(process_tree(children))
         self.nprocs = sum(1 for c in children if c.state != "zombie")
 
@@ -201,7 +211,8 @@ class VMSample:
         return self.pages * PAGE_SIZE
 
 
-CallSample = collections.namedtuple("CallSample", "t syscalls faults by_nr missing by_pid")
+CallSample = collections.namedtuple("CallSample",
+                                    "t syscalls faults by_nr missing by_pid insns_by_pid")
 
 
 class Snapshot:
@@ -283,9 +294,11 @@ class Sampler:
         """A container's system calls, page faults, calls by name, missing calls and its
         processes' calls, with their rates over the last second (like every other rate)."""
         try:
+            procs = list(c.processes)
             sample = CallSample(now, int(c.syscalls), int(c.faults), dict(c.syscall_counts),
                                 dict(c.missing), {p.pid: int(getattr(p, "syscalls", 0))
-                                                  for p in c.processes})
+                                                  for p in procs},
+                                {p.pid: int(getattr(p, "cpu_insns", 0)) for p in procs})
         except (AttributeError, RuntimeError):          # torn by a worker: no figures now
             return
         k = int(round(RATE_WINDOW / self.period)) + 1
@@ -310,6 +323,9 @@ class Sampler:
                            key=lambda x: (-x[1], -x[2], x[0]))
         m.child_rates = {pid: per_s(n, old.by_pid.get(pid, n))
                          for pid, n in sample.by_pid.items()}
+        # a process new in this window: counted from 0 (its whole life is inside it)
+        m.child_mips = {pid: per_s(n, old.insns_by_pid.get(pid, 0)) / 1e6
+                        for pid, n in sample.insns_by_pid.items()}
 
     def restate(self):
         """Re-read every instance's state (status, pages, weight, cap, ...) and the host's

@@ -106,7 +106,11 @@ class ConsoleView(LinePanel, can_focus=True):
         if tty is None or width <= 0 or height <= 0 or not hasattr(tty, "cols"):
             return
         if (tty.cols, tty.rows) != (width, height):
-            tty.cols, tty.rows = width, height
+            resize = getattr(vm, "resize_terminal", None)
+            if resize is not None:
+                resize(height, width)           # SIGWINCH to its foreground programs
+            else:
+                tty.cols, tty.rows = width, height
 
     def _fit(self):
         """The terminal model gets the pane's size too (a screen is resized, lines rewrap)."""

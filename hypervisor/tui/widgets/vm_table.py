@@ -359,6 +359,10 @@ def _child_cell(key, child):
         return fmt_bytes(child.pages * 4096), "dim"
     if key == "exits":
         return fmt_count(child.rate), "dim"
+    if key == "cpu":
+        return f"{100 * child.cpu:.1f}", "dim"
+    if key == "mips":
+        return f"{child.mips:.1f}", "dim"
     if key == "kind":
         return "process", "dim"
     return "", ""
