@@ -267,3 +267,17 @@ def test_run_it_follows_the_clients_window_size(hv, tmp_path):
         if proc.poll() is None:
             proc.kill()
         os.close(master)
+
+
+def test_a_container_ended_by_the_kernel_says_why(hv, tmp_path):
+    """A container that no process exit ended (the shared kernel failed under it: the labs'
+    --kernel-bug-after switch) gives 255 and one line saying what happened; a normal exit
+    status says nothing more."""
+    root = make_rootfs(tmp_path / "root")
+    r = hv("container", "run", "--rm", "--kernel-bug-after", "0", str(root), "/bin/tool",
+           "cat", "/etc/hostname")
+    assert r.returncode == 255
+    lines = r.stderr.decode().splitlines()
+    assert len(lines) == 1 and "shared kernel panic: injected kernel bug" in lines[0], lines
+    r = hv("container", "run", "--rm", str(root), "/bin/tool", "nonsense")
+    assert r.returncode == 2 and b"hv:" not in r.stderr

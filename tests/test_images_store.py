@@ -185,6 +185,8 @@ def test_import_makes_a_one_layer_image(tmp_path, capsys):
     assert img.config["history"][0]["comment"] == "from a tar"
     status, _, err = hv(capsys, "image", "import", rootfs, "x:1", "-c", "COPY a /")
     assert status == 1 and "only config instructions" in err
+    status, _, err = hv(capsys, "image", "import", tmp_path, "x:1")      # a directory
+    assert status == 1 and "is a directory" in err and len(err.splitlines()) == 1
 
 
 def test_a_store_path_that_is_not_a_layout_is_refused(tmp_path, capsys):

@@ -51,6 +51,9 @@ def import_tar(store, tar_path, ref, changes=(), message="", epoch=None, created
                run_config=None):
     """A one-layer image from a rootfs tar; `changes` are instructions (`CMD [...]`),
     `run_config` a dict of run-config fields (newlayer.apply_changes)."""
+    if os.path.isdir(tar_path):         # docker import takes a tarball too, not a directory
+        raise OCIError(f"{tar_path}: is a directory (import takes a tar of a root file "
+                       f"system: tar -C {tar_path} -cf rootfs.tar .)")
     if not os.path.isfile(tar_path):
         raise OCIError(f"{tar_path}: no such file")
     created = timestamp(epoch)

@@ -166,6 +166,8 @@ def _stream(ch, stdin=False, tty=False):
             if "out" in msg:
                 sys.stdout.buffer.write(msg["out"].encode("latin-1"))
                 sys.stdout.buffer.flush()
+            elif "notice" in msg:
+                print(f"hv: {msg['notice']}", file=sys.stderr)
             elif "exit" in msg:
                 return int(msg["exit"] or 0)
             elif "error" in msg:

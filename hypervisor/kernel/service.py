@@ -174,7 +174,7 @@ class Service:
                 pass
             code = c.exit_code if c.exit_code is not None else (137 if c.killed else 255)
             record.update(state="exited", exit_code=code, finished=time.time(),
-                          reason=c.reason)
+                          reason=c.reason, crashed=c.exit_code is None and not c.killed)
             if self.store.load(record["id"]) is not None:
                 self.store.save(record)
             if record.get("rm"):
@@ -242,6 +242,8 @@ class Service:
         with self.lock:
             self.watchers[record["id"]].remove(att)
         r = self.store.load(record["id"]) or record
+        if r.get("crashed") and r.get("reason"):    # no process exit status to show: why
+            ch.send(notice=f"container {r.get('name') or r['id'][:12]}: {r['reason']}")
         ch.send(exit=r.get("exit_code") if r.get("exit_code") is not None else 0)
 
     def _pump_stdin(self, ch, c, term=None):
