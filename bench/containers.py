@@ -31,8 +31,6 @@ import tempfile
 import threading
 import time
 import tracemalloc
-
-from resident import resident_bytes   # bench/resident.py
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +42,7 @@ from hypervisor import scheduler as sched              # noqa: E402
 from hypervisor.catalog import rootfs_path              # noqa: E402
 from hypervisor.engine import Engine                   # noqa: E402
 from hypervisor.kernel import runtime                  # noqa: E402
+from hypervisor.memory import resident_bytes           # noqa: E402
 from kernelhelp import PROGS, layer, newc              # noqa: E402
 
 PROMPT = b"hvlab:~# "

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # this checkout's hypervisor
 import peers  # noqa: E402
-from resident import resident_bytes  # noqa: E402
+from hypervisor.memory import resident_bytes  # noqa: E402
 
 from hypervisor import catalog  # noqa: E402
 from hypervisor.asm import assemble_text  # noqa: E402

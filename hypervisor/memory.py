@@ -90,3 +90,22 @@ def parse_size(text):
     if value <= 0:
         raise ValueError(f"bad size {text!r}: must be positive")
     return value
+
+
+def resident_bytes(a):
+    """Bytes of array ``a``'s buffer that the host backs now, in whole pages (mincore(2)):
+    what an anonymous mapping such as a VM's predecode cache (icache.new_tlb) really costs,
+    which tracemalloc cannot see.  ``a.nbytes`` where mincore is not available."""
+    import ctypes
+    import mmap
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+    except (OSError, AttributeError):
+        return a.nbytes
+    start = a.ctypes.data & ~(mmap.PAGESIZE - 1)
+    length = a.ctypes.data + a.nbytes - start
+    vec = ctypes.create_string_buffer((length + mmap.PAGESIZE - 1) // mmap.PAGESIZE)
+    if libc.mincore(start, length, vec) != 0:
+        return a.nbytes
+    return sum(b & 1 for b in vec.raw) * mmap.PAGESIZE

@@ -4,10 +4,7 @@ distribution 2.8) on a free loopback port."""
 import io
 import os
 import shutil
-import socket
-import subprocess
 import tarfile
-import time
 
 import pytest
 
@@ -52,51 +49,23 @@ def tar_bytes(entries, fmt=tarfile.PAX_FORMAT):
     return buf.getvalue()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Registry:
-    """A running docker-registry; `uploads()` counts blob uploads in its own access log."""
+    """A running docker-registry (the labs' LocalRegistry, its access log on); `uploads()`
+    counts blob uploads in that log."""
 
     def __init__(self, tmp):
-        self.port = free_port()
-        self.host = f"127.0.0.1:{self.port}"
+        from hypervisor.labs.registry import LocalRegistry
         self.dir = tmp
-        config = tmp / "config.yml"
-        config.write_text(f"""version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: false
-storage:
-  filesystem:
-    rootdirectory: {tmp / "data"}
-  delete:
-    enabled: true
-http:
-  addr: {self.host}
-""")
-        self.log = open(tmp / "access.log", "w+b")
-        self.proc = subprocess.Popen([REGISTRY_BIN, "serve", str(config)], stdout=self.log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        self.stop()
-        pytest.fail(f"docker-registry did not start: {self.read_log()[-500:]}")
+        try:
+            self.reg = LocalRegistry(tmp, REGISTRY_BIN, access_log=True, delete=True).__enter__()
+        except OSError as exc:
+            pytest.fail(f"docker-registry did not start: {exc}")
+        self.host = self.reg.host
+        self.port = int(self.host.rsplit(":", 1)[1])
 
     def read_log(self):
-        self.log.flush()
-        with open(self.dir / "access.log", "rb") as f:
+        self.reg.log.flush()
+        with open(self.dir / "registry.log", "rb") as f:
             return f.read().decode("utf-8", "replace")
 
     def requests(self):
@@ -113,14 +82,7 @@ http:
         return [p for m, p in self.requests() if m == "PUT" and "/blobs/uploads/" in p]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        self.reg.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from hypervisor import icache
 from hypervisor import state as S
 from hypervisor.cli import main
 from hypervisor.devicetree import build_dtb
+from hypervisor.memory import resident_bytes
 from hypervisor.engine import Engine, EngineError
 
 needs_gnu = pytest.mark.skipif(not shutil.which("riscv64-unknown-elf-as"),
@@ -122,19 +123,6 @@ def test_monitor_writes_into_a_decoded_page_are_seen():
 
 
 
-def _resident_pages(a):
-    """Pages of array ``a``'s buffer that the host backs now (mincore(2))."""
-    import ctypes
-    import mmap
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
-    start = a.ctypes.data & ~(mmap.PAGESIZE - 1)
-    length = a.ctypes.data + a.nbytes - start
-    vec = ctypes.create_string_buffer((length + mmap.PAGESIZE - 1) // mmap.PAGESIZE)
-    assert libc.mincore(start, length, vec) == 0, ctypes.get_errno()
-    return sum(b & 1 for b in vec.raw)
-
-
 def test_an_unused_predecode_cache_costs_no_host_memory():
     """A slot's records (16 KiB) are host memory only once the VM executes code in that slot:
     the TLB array comes zeroed from the OS, and new_tlb writes the TLB part and one sentinel
@@ -145,6 +133,6 @@ def test_an_unused_predecode_cache_costs_no_host_memory():
     tlb = icache.new_tlb(1 << 20)
     assert tlb.nbytes > 2 << 20
     tlb_part = (S.ICACHE_REC * 8 + 4095) // 4096
-    assert _resident_pages(tlb) <= tlb_part + 2
+    assert resident_bytes(tlb) // 4096 <= tlb_part + 2
     # nothing decoded, and only the scratch slot's sentinel written
     assert list(tlb[S.ICACHE_REC:].nonzero()[0]) == [slots * S.SLOT_STRIDE + S.RECS_PER_PAGE]

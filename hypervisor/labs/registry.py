@@ -29,9 +29,11 @@ class LocalRegistry:
     """``with LocalRegistry(dir) as reg: reg.host`` ("127.0.0.1:PORT"); ``blobs()`` lists the
     blobs in its own storage (the registry keeps each once, whatever repository it came in)."""
 
-    def __init__(self, root, binary=None):
+    def __init__(self, root, binary=None, access_log=False, delete=False):
         self.root = Path(root)
         self.binary = binary or which()
+        self.access_log = access_log        # every request in registry.log (tests count them)
+        self.delete = delete                # the registry API's DELETE allowed
         self.proc = None
         self.host = None
         self.log = None
@@ -41,16 +43,18 @@ class LocalRegistry:
         port = _free_port()
         self.host = f"127.0.0.1:{port}"
         config = self.root / "config.yml"
+        access = "\n  accesslog:\n    disabled: false" if self.access_log else ""
+        delete = "\n  delete:\n    enabled: true" if self.delete else ""
         config.write_text(f"""version: 0.1
 log:
-  level: warn
+  level: warn{access}
 storage:
   filesystem:
-    rootdirectory: {self.root / "data"}
+    rootdirectory: {self.root / "data"}{delete}
 http:
   addr: {self.host}
 """)
-        self.log = open(self.root / "registry.log", "wb")
+        self.log = open(self.root / "registry.log", "w+b")
         self.proc = subprocess.Popen([self.binary, "serve", str(config)], stdout=self.log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
