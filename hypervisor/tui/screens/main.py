@@ -423,9 +423,10 @@ class MainScreen(Screen):
         if not vm.done or vm.on_cpu:
             self.notify(f"{vm.name} is {vm.outcome}: kill it first (k)", severity="warning")
             return
-        engine = self.app.engine
-        with engine.scheduler.cond:         # the workers iterate engine.vms under this lock
-            engine.remove(vm)
+        # Engine.remove takes the VM's lock, then the scheduler's (whose workers iterate
+        # engine.vms under it) to drop the VM: holding the scheduler's here first would take
+        # the two in the other order than everywhere else
+        self.app.engine.remove(vm)
         self.refresh_view()
 
     def action_weight(self, factor):
