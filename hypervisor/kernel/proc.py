@@ -31,11 +31,13 @@ class Block(Exception):
 class WaitQueue:
     def __init__(self):
         self.waiters = set()
+        self.wakes = 0                  # wakes so far: a "new event" for edge-triggered epoll
 
     def wake(self):
         """Wake every waiter.  Safe from any thread: the waiter's container takes the wake
         at its next exit (a socket write in one container wakes a reader in another
         without taking two containers' locks)."""
+        self.wakes += 1                 # (a lost race still changes the count: that is enough)
         for p in list(self.waiters):
             p.container.post_wake(p)
 

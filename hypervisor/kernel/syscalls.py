@@ -13,7 +13,7 @@ from .sysnames import NUMBERS
 TABLE = {}
 NORETURN = object()     # a handler that set the registers itself (execve, sigreturn, exit)
 MODULES = ("sys_fs", "sys_attr", "sys_file", "sys_proc", "sys_signal", "sys_mm", "sys_time", "sys_net",
-           "futex")
+           "futex", "eventfd", "epoll")
 
 
 def syscall(*names):
