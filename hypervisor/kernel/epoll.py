@@ -21,6 +21,7 @@ import struct
 from .errno import EBADF, EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, EPERM, SysError
 from .file import O_CLOEXEC, O_PATH, O_RDWR, DevFile, OpenFile
 from .mm import USER_TOP
+from .net import Socket
 from .pipe import PipeEnd
 from .proc import Block
 from .syscalls import signed, syscall
@@ -53,7 +54,6 @@ class Entry:
 
 def queues(f, events):
     """The wait queues woken when ``f``'s asked-for readiness may have changed."""
-    from .net import Socket
     r, w = bool(events & (EPOLLIN | EPOLLRDHUP | EPOLLRDNORM)), bool(events & EPOLLOUT)
     if isinstance(f, EpollFile):
         return [q for e in f.entries.values() for q in queues(e.file, e.events)]
@@ -71,7 +71,6 @@ def wakes(f, events):
 
 def readiness(f):
     """``f.poll()`` as epoll bits (what Linux's pipe_poll and tcp_poll answer)."""
-    from .net import Socket
     if isinstance(f, EpollFile):
         return EPOLLIN if f.ready(1)[0] else 0
     r, w, hup = f.poll()
@@ -255,10 +254,21 @@ class EpollWait:
         self.deadline = deadline
 
 
-def _wait(c, p, epfd, events, maxevents, timeout_ns):
+def _wait(c, p, epfd, events, maxevents, timeout_ns, sigmask):
     """``timeout_ns``: a function giving the relative timeout in ns (None: forever), called
     once the arguments are checked and only on the first try (the deadline is kept in
-    ``p.timer_state`` across restarts)."""
+    ``p.timer_state`` across restarts, and dropped when the call ends, in error too: a
+    restart may fail, e.g. another thread closed the epoll file)."""
+    try:
+        _sigmask(p, *sigmask)           # first, as Linux's do_epoll_pwait
+        return _try_wait(c, p, epfd, events, maxevents, timeout_ns)
+    except SysError:
+        if isinstance(p.timer_state, EpollWait):
+            p.timer_state = None
+        raise
+
+
+def _try_wait(c, p, epfd, events, maxevents, timeout_ns):
     maxevents = signed(maxevents)
     if not 0 < maxevents <= EP_MAX_EVENTS:
         raise SysError(EINVAL)
@@ -287,15 +297,13 @@ def _wait(c, p, epfd, events, maxevents, timeout_ns):
 
 @syscall("epoll_pwait")
 def sys_epoll_pwait(c, p, epfd, events, maxevents, timeout, sigmask, size):
-    _sigmask(p, sigmask, size)
     ms = signed(timeout)
-    return _wait(c, p, epfd, events, maxevents, lambda: ms * 10**6 if ms >= 0 else None)
+    return _wait(c, p, epfd, events, maxevents, lambda: ms * 10**6 if ms >= 0 else None,
+                 (sigmask, size))
 
 
 @syscall("epoll_pwait2")
 def sys_epoll_pwait2(c, p, epfd, events, maxevents, timeout, sigmask, size):
-    _sigmask(p, sigmask, size)
-
     def ns():
         if not timeout:
             return None
@@ -303,4 +311,4 @@ def sys_epoll_pwait2(c, p, epfd, events, maxevents, timeout, sigmask, size):
         if sec < 0 or not 0 <= nsec < 10**9:
             raise SysError(EINVAL)
         return sec * 10**9 + nsec
-    return _wait(c, p, epfd, events, maxevents, ns)
+    return _wait(c, p, epfd, events, maxevents, ns, (sigmask, size))
