@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sys/select.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -187,10 +188,26 @@ int main(void) {
     close(p[1]);
     read(p[0], buf, 10);
     CHECK("pipe read eof", read(p[0], buf, 10));
+    {   /* pipe(7): no writer left: POLLHUP, and select(2) finds it readable (EOF) */
+        struct pollfd pf = {p[0], POLLIN, 0};
+        CHECK("poll read end no writer", poll(&pf, 1, 0));
+        printf("poll revents %d\n", pf.revents);
+        fd_set r; FD_ZERO(&r); FD_SET(p[0], &r);
+        struct timeval tv = {0, 0};
+        CHECK("select read end no writer", select(p[0] + 1, &r, 0, 0, &tv));
+    }
     close(p[0]);
     pipe(p);
     close(p[0]);
     signal(SIGPIPE, SIG_IGN);
+    {   /* no reader left: POLLERR, and select(2) finds it writable (the write fails) */
+        struct pollfd pf = {p[1], POLLOUT, 0};
+        CHECK("poll write end no reader", poll(&pf, 1, 0));
+        printf("poll revents %d\n", pf.revents);
+        fd_set w; FD_ZERO(&w); FD_SET(p[1], &w);
+        struct timeval tv = {0, 0};
+        CHECK("select write end no reader", select(p[1] + 1, 0, &w, 0, &tv));
+    }
     CHECK("pipe write no reader", write(p[1], "x", 1));
     close(p[1]);
     /* processes */

@@ -9,6 +9,7 @@ import struct
 
 from .errno import EBADF, EINVAL, ENOTDIR, ESPIPE, SysError
 from .file import NOFILE, DirFile, O_CLOEXEC, O_NONBLOCK
+from . import epoll
 from .pipe import make_pipe
 from .proc import Block
 from .syscalls import signed, syscall
@@ -219,6 +220,10 @@ def sys_sendfile(c, p, out_fd, in_fd, offp, count, *_):
 
 
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 1, 2, 4, 8, 16, 32
+POLLRDNORM, POLLWRNORM = 0x40, 0x100
+# select(2)'s three sets as fs/select.c reads poll bits: readable also at hang-up or error
+# (a read then returns 0 or the error), writable also at error (a write then fails)
+SELECT_SETS = (POLLIN | POLLRDNORM | POLLHUP | POLLERR, POLLOUT | POLLWRNORM | POLLERR, POLLPRI)
 
 
 def _timeout(c, p, addr):
@@ -247,10 +252,10 @@ def sys_ppoll(c, p, fds, nfds, tmo, sigmask, *_):
             if e is None:
                 rev = POLLNVAL
             else:
-                r, w, hup = e[0].poll()
-                rev = (POLLIN if r and events & POLLIN else 0) | \
-                    (POLLOUT if w and events & POLLOUT else 0) | (POLLHUP if hup else 0)
-                queues.append(e[0].wait_queue())
+                # the poll bits are epoll's (epoll.readiness: what Linux's pipe_poll and
+                # tcp_poll answer); POLLERR and POLLHUP are reported unasked (poll(2))
+                rev = epoll.readiness(e[0]) & ((events & 0xFFFF) | POLLERR | POLLHUP)
+                queues += epoll.queues(e[0], events | POLLERR | POLLHUP)
         struct.pack_into("<h", out, 8 * i + 6, rev)
         ready += rev != 0
     deadline = _timeout(c, p, tmo)
@@ -277,10 +282,10 @@ def sys_pselect(c, p, n, rfds, wfds, efds, tmo, sigmask):
         e = p.fds.fds.get(fd)
         if e is None:
             raise SysError(EBADF)
-        r, w, hup = e[0].poll()
-        queues.append(e[0].wait_queue())
-        for k, ok in ((0, r or hup), (1, w)):
-            if want[k] and ok:
+        mask = epoll.readiness(e[0])
+        queues += epoll.queues(e[0], (POLLIN if want[0] else 0) | (POLLOUT if want[1] else 0))
+        for k, bits in enumerate(SELECT_SETS):
+            if want[k] and mask & bits:
                 res[k][byte] |= bitv
                 ready += 1
     deadline = _timeout(c, p, tmo)
