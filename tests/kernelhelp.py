@@ -12,17 +12,35 @@ import pytest
 PROGS = Path(__file__).resolve().parent.parent / "guests" / "containers"
 
 
-def make_rootfs(path, extra=None):
-    """A small root: /bin/conform, /bin/tool, /etc/hostname, /work (empty), /tmp."""
+def make_rootfs(path, extra=None, progs=()):
+    """A small root: /bin/conform, /bin/tool (and the container programs named in ``progs``),
+    /etc/hostname, /work (empty), /tmp."""
     for d in ("bin", "etc", "work", "tmp", "root"):
         (path / d).mkdir(parents=True, exist_ok=True)
-    for name in ("conform", "tool"):
+    for name in ("conform", "tool", *progs):
         shutil.copy(PROGS / name, path / "bin" / name)
         os.chmod(path / "bin" / name, 0o755)
     (path / "etc" / "hostname").write_text("inside\n")
     for rel, data in (extra or {}).items():
         (path / rel).write_bytes(data)
     return path
+
+
+def run_in_linux_batch(files, timeout=180):
+    """Boot the bundled linux-batch with ``files`` (newc entries) as an extra initrd and
+    /opt/run.sh as its command; its console text (CRLF as LF) once it passed."""
+    from hypervisor.engine import Engine
+    engine = Engine(128 << 20)
+    try:
+        vm = engine.create("linux-batch", mem=64 << 20, initrd=newc(files),
+                           bootargs='run="/opt/run.sh | cat"')
+        engine.start(vm)
+        assert engine.wait(timeout), vm.console.text()[-2000:]
+    finally:
+        engine.shutdown()
+    text = vm.console.text().replace("\r\n", "\n")
+    assert vm.outcome == "passed" and "[run] exit status 0" in text, text[-2000:]
+    return text
 
 
 def run(engine, image, argv, timeout=60, **kw):

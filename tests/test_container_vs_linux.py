@@ -29,7 +29,7 @@ import subprocess
 import pytest
 
 from hypervisor.catalog import IMAGES_DIR, bundled, rootfs_path
-from kernelhelp import PROGS, layer, newc
+from kernelhelp import PROGS, layer, run_in_linux_batch
 
 pytestmark = pytest.mark.skipif(bundled("linux") is None or
                                 not (IMAGES_DIR / bundled("linux")["file"]).exists(),
@@ -81,17 +81,7 @@ def _files():
 @pytest.fixture(scope="module")
 def in_linux(tmp_path_factory):
     """The sections ("plain", "ns", "conform") of one linux-batch run of /opt/run.sh."""
-    from hypervisor.engine import Engine
-    engine = Engine(128 << 20)
-    try:
-        vm = engine.create("linux-batch", mem=64 << 20, initrd=newc(_files()),
-                           bootargs='run="/opt/run.sh | cat"')
-        engine.start(vm)
-        assert engine.wait(180), vm.console.text()[-2000:]
-    finally:
-        engine.shutdown()
-    text = vm.console.text().replace("\r\n", "\n")
-    assert vm.outcome == "passed" and "[run] exit status 0" in text, text[-2000:]
+    text = run_in_linux_batch(_files())
     body = text.split("\n== plain\n", 1)[1].split("[run] exit status", 1)[0]
     plain, rest = body.split("== ns\n", 1)
     ns, rest = rest.split("== conform\n", 1)

@@ -29,10 +29,7 @@ def engine():
 
 @pytest.fixture
 def root(tmp_path):
-    r = make_rootfs(tmp_path / "root")
-    shutil.copy(PROGS / "hostile", r / "bin" / "hostile")
-    (r / "bin" / "hostile").chmod(0o755)
-    return r
+    return make_rootfs(tmp_path / "root", progs=("hostile",))
 
 
 def call(*args):

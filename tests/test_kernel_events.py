@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from hypervisor.catalog import IMAGES_DIR, bundled
-from kernelhelp import PROGS, make_rootfs, newc, run
+from kernelhelp import PROGS, make_rootfs, run, run_in_linux_batch
 
 RUN = b"""\
 mkdir -p /work && cd /work
@@ -48,9 +48,7 @@ def engine():
 
 
 def in_container(engine, tmp_path, *args):
-    root = make_rootfs(tmp_path / "root")
-    shutil.copy(PROGS / "events", root / "bin" / "events")
-    (root / "bin" / "events").chmod(0o755)
+    root = make_rootfs(tmp_path / "root", progs=("events",))
     c = run(engine, root, ["/bin/events", *args], workdir="/work", memory=16 << 20)
     assert c.exit_code == 0, c.klog
     return c
@@ -106,20 +104,10 @@ def test_both_modes_same_inside_linux_6_1_on_hvlab(engine, tmp_path):
     """Linux 6.1 itself, rv32, in a VM (events passed in as an extra initrd): epoll_pwait2
     included, with no qemu between the program and the kernel.  The bundled Linux has no
     sockets (CONFIG_NET off), so the program runs without its TCP part there (`nonet`)."""
-    from hypervisor.engine import Engine
     files = {"opt": (stat.S_IFDIR | 0o755, b""), "work": (stat.S_IFDIR | 0o755, b""),
              "opt/events": (stat.S_IFREG | 0o755, (PROGS / "events").read_bytes()),
              "opt/run.sh": (stat.S_IFREG | 0o755, RUN)}
-    e = Engine(128 << 20)
-    try:
-        vm = e.create("linux-batch", mem=64 << 20, initrd=newc(files),
-                      bootargs='run="/opt/run.sh | cat"')
-        e.start(vm)
-        assert e.wait(180), vm.console.text()[-2000:]
-    finally:
-        e.shutdown()
-    text = vm.console.text().replace("\r\n", "\n")
-    assert vm.outcome == "passed" and "[run] exit status 0" in text, text[-2000:]
+    text = run_in_linux_batch(files)
     body = text.split("\n== pwait\n", 1)[1].split("[run] exit status", 1)[0]
     pwait, pwait2 = body.split("== pwait2\n", 1)
     assert pwait.endswith("done\n") and "= -38" not in pwait and pwait2 == pwait

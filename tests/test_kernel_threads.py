@@ -22,10 +22,7 @@ def engine():
 
 @pytest.fixture
 def root(tmp_path):
-    r = make_rootfs(tmp_path / "root")
-    shutil.copy(PROGS / "threads", r / "bin" / "threads")
-    (r / "bin" / "threads").chmod(0o755)
-    return r
+    return make_rootfs(tmp_path / "root", progs=("threads",))
 
 
 def qemu(args, cwd):
